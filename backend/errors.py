@@ -1,0 +1,91 @@
+"""The one error type of druid-ingest: a code users can act on, a message, and the HTTP status it maps to."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+
+class ErrorCode(StrEnum):
+    """Machine-readable reasons. Each names something the user (or operator) can act on."""
+
+    # Client input refused before a job exists.
+    invalid_field = "invalid_field"
+    not_found = "not_found"
+    unknown_datasource = "unknown_datasource"
+    file_too_large = "file_too_large"
+    missing_file = "missing_file"
+    conflict = "conflict"
+    duplicate_upload = "duplicate_upload"
+    # Data problems: the job ends `rejected`.
+    unsupported_format = "unsupported_format"
+    empty_file = "empty_file"
+    no_data_rows = "no_data_rows"
+    missing_columns = "missing_columns"
+    encoding_error = "encoding_error"
+    malformed_file = "malformed_file"
+    validation_failed = "validation_failed"
+    decompression_limit = "decompression_limit"
+    # Infrastructure: the job ends `failed`.
+    druid_task_failed = "druid_task_failed"
+    druid_unavailable = "druid_unavailable"
+    druid_rows_mismatch = "druid_rows_mismatch"
+    storage_unavailable = "storage_unavailable"
+    internal_error = "internal_error"
+
+
+_HTTP_STATUS: dict[ErrorCode, int] = {
+    ErrorCode.invalid_field: 422,
+    ErrorCode.not_found: 404,
+    ErrorCode.unknown_datasource: 404,
+    ErrorCode.file_too_large: 413,
+    ErrorCode.missing_file: 422,
+    ErrorCode.conflict: 409,
+    ErrorCode.duplicate_upload: 409,
+    ErrorCode.unsupported_format: 415,
+    ErrorCode.empty_file: 422,
+    ErrorCode.no_data_rows: 422,
+    ErrorCode.missing_columns: 422,
+    ErrorCode.encoding_error: 422,
+    ErrorCode.malformed_file: 422,
+    ErrorCode.validation_failed: 422,
+    ErrorCode.decompression_limit: 413,
+    ErrorCode.druid_unavailable: 503,
+    ErrorCode.storage_unavailable: 503,
+}
+
+# Codes that mean "the data is not acceptable" (job -> rejected) rather than "something broke" (job -> failed).
+DATA_ERROR_CODES = frozenset(
+    {
+        ErrorCode.unsupported_format,
+        ErrorCode.empty_file,
+        ErrorCode.no_data_rows,
+        ErrorCode.missing_columns,
+        ErrorCode.encoding_error,
+        ErrorCode.malformed_file,
+        ErrorCode.validation_failed,
+        ErrorCode.decompression_limit,
+        ErrorCode.file_too_large,
+    }
+)
+
+
+class IngestError(Exception):
+    """Raised anywhere; rendered by one HTTP handler or recorded on the job by the worker."""
+
+    def __init__(self, code: ErrorCode, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details or {}
+
+    @property
+    def http_status(self) -> int:
+        return _HTTP_STATUS.get(self.code, 500)
+
+    @property
+    def is_data_error(self) -> bool:
+        return self.code in DATA_ERROR_CODES
+
+    def __repr__(self) -> str:
+        return f"IngestError({self.code.value!r}, {self.message!r})"

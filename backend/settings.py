@@ -1,0 +1,73 @@
+"""Every knob of druid-ingest, read once from the environment (documented in docker.env)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """All configuration. Environment variables are the field names upper-cased with the INGEST_ prefix."""
+
+    model_config = SettingsConfigDict(env_prefix="INGEST_", extra="ignore")
+
+    # PostgreSQL: the job store.
+    database_url: str = "postgresql+psycopg://druid_ingest:druid_ingest@127.0.0.1:5433/druid_ingest"
+
+    # S3-compatible object store: raw uploads, staged rows, error reports.
+    s3_endpoint_url: str = "http://127.0.0.1:9000"
+    s3_region: str = "us-east-1"
+    s3_access_key: str = "druid-ingest"
+    s3_secret_key: str = "druid-ingest-secret"  # noqa: S105 - local default; the stack's S3 accepts any key
+    s3_bucket: str = "druid-ingest"
+    # How Druid addresses the same store; differs from ours when Druid runs in another network (compose).
+    s3_multipart_chunk_bytes: int = Field(default=8 * 1024 * 1024, ge=5 * 1024 * 1024)
+
+    # Apache Druid.
+    druid_overlord_url: str = "http://127.0.0.1:8081"
+    druid_broker_url: str = "http://127.0.0.1:8082"
+    druid_request_timeout_s: float = 10.0
+    druid_poll_initial_s: float = 0.5
+    druid_poll_max_s: float = 5.0
+    druid_task_timeout_s: float = 1800.0
+    druid_query_visible_timeout_s: float = 120.0
+
+    # HTTP API.
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    max_upload_bytes: int = 5 * 1024**3
+
+    # Worker.
+    worker_lease_s: float = 30.0
+    worker_heartbeat_s: float = 5.0
+    worker_poll_s: float = 0.5
+    validation_batch_rows: int = 250_000
+    error_sample_limit: int = 10_000
+    max_spreadsheet_cells: int = 50_000_000
+    max_spreadsheet_inflated_bytes: int = 2 * 1024**3
+    max_spreadsheet_ratio: int = 200
+
+    # The local stack (stack/stackctl.py): where it keeps data, logs and PIDs, and its ports.
+    var_dir: Path = REPO_ROOT / "var"
+    postgres_port: int = 5433
+    s3_port: int = 9000
+    zookeeper_port: int = 2181
+    druid_coordinator_port: int = 8081
+    druid_broker_port: int = 8082
+    druid_historical_port: int = 8083
+    druid_indexer_port: int = 8091
+    druid_version: str = "25.0.0"
+    stack_ready_timeout_s: float = 240.0
+
+    log_level: str = "INFO"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment on first use."""
+    return Settings()
