@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     druid_broker_port: int = 8082
     druid_historical_port: int = 8083
     druid_indexer_port: int = 8091
+    # Derby network server holding Druid's metadata; started by the coordinator.
+    druid_metadata_port: int = 1527
     druid_version: str = "25.0.0"
     stack_ready_timeout_s: float = 240.0
 
