@@ -1,0 +1,23 @@
+"""Request-scoped dependencies as Annotated aliases: one session per request, committed or rolled back here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends
+from sqlalchemy.orm import Session
+
+from backend.db.session import session_scope
+from backend.settings import Settings, get_settings
+from backend.storage.object_store import ObjectStore, get_object_store
+
+
+def _session() -> Iterator[Session]:
+    with session_scope() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+StoreDep = Annotated[ObjectStore, Depends(get_object_store)]

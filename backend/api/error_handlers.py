@@ -1,0 +1,63 @@
+"""One shape for every error body: {"code", "message", "details"}; one place mapping errors to HTTP status."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+
+from backend.errors import ErrorCode, IngestError
+
+log = logging.getLogger("backend.api")
+
+
+def _body(code: str, message: str, details: dict[str, object] | None = None) -> dict[str, object]:
+    return {"code": code, "message": message, "details": details or {}}
+
+
+async def _ingest_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, IngestError)
+    return JSONResponse(_body(exc.code.value, exc.message, exc.details), status_code=exc.http_status)
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = []
+    fields = []
+    for error in exc.errors():
+        location = [str(part) for part in error.get("loc", ()) if part not in {"query", "path", "body"}]
+        field = ".".join(location) or "request"
+        fields.append(field)
+        problems.append(f"`{field}` {error.get('msg', 'is invalid').lower()}")
+    message = "Invalid request: " + "; ".join(problems) + "."
+    return JSONResponse(_body(ErrorCode.invalid_field.value, message, {"fields": fields}), status_code=422)
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "not_found", 405: "method_not_allowed", 409: "conflict"}.get(exc.status_code, "http_error")
+    return JSONResponse(_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
+
+
+async def _client_disconnect(_: Request, __: Exception) -> JSONResponse:
+    # Nobody is listening any more; the partial upload has been aborted already.
+    return JSONResponse(_body("client_disconnected", "The client closed the connection."), status_code=400)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", extra={"path": request.url.path})
+    return JSONResponse(
+        _body(ErrorCode.internal_error.value, "Unexpected server error; it has been logged."), status_code=500
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(IngestError, _ingest_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(ClientDisconnect, _client_disconnect)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,126 @@
+"""Job status, history, row-level errors and the rejects file."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
+
+from backend.api.deps import SessionDep, StoreDep
+from backend.api.schemas import (
+    ErrorBody,
+    ErrorList,
+    JobDetail,
+    JobEventOut,
+    JobList,
+    JobOptions,
+    JobSummary,
+    RowErrorOut,
+)
+from backend.db import jobs_repository
+from backend.db.models import Job
+from backend.errors import ErrorCode, IngestError
+from backend.pipeline.states import JobState, Priority
+from backend.storage import keys
+
+router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
+_NOT_FOUND: dict[int | str, dict[str, object]] = {404: {"model": ErrorBody}}
+
+
+def summary(job: Job) -> JobSummary:
+    return JobSummary(
+        job_id=job.id,
+        state=job.state,
+        code=job.code,
+        message=job.message,
+        datasource=job.datasource,
+        filename=job.filename,
+        format=job.format,
+        size_bytes=job.size_bytes,
+        sha256=job.sha256,
+        priority=Priority(job.priority).name,  # type: ignore[arg-type]
+        options=JobOptions(on_invalid=job.on_invalid, mode=job.mode),  # type: ignore[arg-type]
+        rows_total=job.rows_total,
+        rows_valid=job.rows_valid,
+        rows_invalid=job.rows_invalid,
+        progress=job.progress,
+        druid_task_id=job.druid_task_id,
+        druid_row_stats=job.druid_row_stats,
+        druid_rows=job.druid_rows,
+        attempt=job.attempt,
+        created_at=job.created_at,
+        updated_at=job.updated_at,
+        finished_at=job.finished_at,
+    )
+
+
+def _job_or_404(session: SessionDep, job_id: uuid.UUID) -> Job:
+    job = jobs_repository.get_job(session, job_id)
+    if job is None:
+        raise IngestError(ErrorCode.not_found, f"No job with id {job_id}.", {"job_id": str(job_id)})
+    return job
+
+
+@router.get("", response_model=JobList, summary="List jobs, newest first")
+def list_jobs(
+    session: SessionDep,
+    state: Annotated[JobState | None, Query()] = None,
+    datasource: Annotated[str | None, Query(max_length=128)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> JobList:
+    total, jobs = jobs_repository.list_jobs(
+        session, state=state.value if state else None, datasource=datasource, limit=limit, offset=offset
+    )
+    return JobList(total=total, items=[summary(job) for job in jobs])
+
+
+@router.get("/{job_id}", response_model=JobDetail, responses=_NOT_FOUND, summary="A job with its step history")
+def get_job(session: SessionDep, job_id: uuid.UUID) -> JobDetail:
+    job = _job_or_404(session, job_id)
+    events = [
+        JobEventOut(state=e.state, at=e.at, message=e.message, details=e.details)
+        for e in jobs_repository.list_events(session, job_id)
+    ]
+    return JobDetail(**summary(job).model_dump(), events=events)
+
+
+@router.get(
+    "/{job_id}/errors", response_model=ErrorList, responses=_NOT_FOUND, summary="Row-level errors, by row"
+)
+def get_errors(
+    session: SessionDep,
+    job_id: uuid.UUID,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> ErrorList:
+    job = _job_or_404(session, job_id)
+    rows = jobs_repository.list_errors(session, job_id, limit, offset)
+    return ErrorList(
+        total=job.errors_total or 0,
+        items=[
+            RowErrorOut(row=e.row_number, column=e.column, rule=e.rule, value=e.value, message=e.message)
+            for e in rows
+        ],
+    )
+
+
+@router.get(
+    "/{job_id}/rejects",
+    responses={**_NOT_FOUND, 200: {"content": {"text/csv": {}}}},
+    response_class=StreamingResponse,
+    summary="The invalid rows as CSV, with an `errors` column",
+)
+def get_rejects(session: SessionDep, store: StoreDep, job_id: uuid.UUID) -> StreamingResponse:
+    job = _job_or_404(session, job_id)
+    key = keys.rejects_key(job.id)
+    if not job.rows_invalid or not store.exists(key):
+        raise IngestError(ErrorCode.not_found, "This job has no rejected rows.", {"job_id": str(job_id)})
+    filename = f"{keys.safe_filename(job.filename).rsplit('.', 1)[0]}-rejects.csv"
+    return StreamingResponse(
+        store.iter_object(key),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

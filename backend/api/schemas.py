@@ -1,0 +1,115 @@
+"""Response bodies of the HTTP API: the public contract that scripts and the web page rely on."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+PriorityName = Literal["HIGH", "MEDIUM", "LOW"]
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="Machine-readable reason, e.g. file_too_large")
+    message: str = Field(description="What went wrong and what to do about it")
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class JobOptions(BaseModel):
+    on_invalid: Literal["reject", "skip"]
+    mode: Literal["append", "replace"]
+
+
+class UploadAccepted(BaseModel):
+    job_id: uuid.UUID
+    state: str
+    datasource: str
+    filename: str
+    format: str | None
+    size_bytes: int
+    sha256: str
+    priority: PriorityName
+    options: JobOptions
+    links: dict[str, str]
+
+
+class JobEventOut(BaseModel):
+    state: str
+    at: datetime
+    message: str
+    details: dict[str, Any]
+
+
+class JobSummary(BaseModel):
+    job_id: uuid.UUID
+    state: str
+    code: str | None
+    message: str | None
+    datasource: str
+    filename: str
+    format: str | None
+    size_bytes: int
+    sha256: str
+    priority: PriorityName
+    options: JobOptions
+    rows_total: int | None
+    rows_valid: int | None
+    rows_invalid: int | None
+    progress: int = Field(ge=0, le=100)
+    druid_task_id: str | None
+    druid_row_stats: dict[str, Any] | None
+    druid_rows: int | None = Field(description="The receipt: rows Druid SQL returns for this job")
+    attempt: int
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+
+
+class JobDetail(JobSummary):
+    events: list[JobEventOut]
+
+
+class JobList(BaseModel):
+    total: int
+    items: list[JobSummary]
+
+
+class RowErrorOut(BaseModel):
+    row: int
+    column: str
+    rule: str
+    value: str | None
+    message: str
+
+
+class ErrorList(BaseModel):
+    total: int
+    items: list[RowErrorOut]
+
+
+class DatasourceColumn(BaseModel):
+    name: str
+    type: str
+    required: bool
+
+
+class DatasourceOut(BaseModel):
+    name: str
+    druid_datasource: str
+    schema_version: int
+    columns: list[DatasourceColumn]
+
+
+class DatasourceList(BaseModel):
+    items: list[DatasourceOut]
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "not_ready"]
+    checks: dict[str, str]

@@ -1,0 +1,181 @@
+"""Stream a multipart/form-data body straight into the object store.
+
+FastAPI's UploadFile spools the whole body to local disk before the handler runs; this reads
+`request.stream()` through python-multipart's push parser instead, so memory and disk stay flat in file size.
+Only the `file` part is streamed to S3; the small text fields are kept in memory with a size cap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+from python_multipart.multipart import MultipartParseError, MultipartParser, parse_options_header
+from starlette.concurrency import run_in_threadpool
+
+from backend.errors import ErrorCode, IngestError
+from backend.storage.object_store import MultipartWriter
+
+MAX_FIELD_BYTES = 1024
+SNIFF_BYTES = 64 * 1024
+
+
+@dataclass
+class StreamedForm:
+    fields: dict[str, str] = field(default_factory=dict)
+    filename: str | None = None
+    content_type: str | None = None
+    size_bytes: int = 0
+    sha256: str = ""
+    head: bytes = b""  # the first bytes of the file, for format sniffing
+
+
+@dataclass
+class _Part:
+    name: str = ""
+    filename: str | None = None
+    content_type: str | None = None
+    data: bytearray = field(default_factory=bytearray)
+
+
+class _FormCollector:
+    """Receives the parser's callbacks; file bytes wait in `pending` until the async loop ships them."""
+
+    def __init__(self, max_file_bytes: int, on_field: Callable[[str, str], None]) -> None:
+        self.max_file_bytes = max_file_bytes
+        self.on_field = on_field
+        self.form = StreamedForm()
+        self.part = _Part()
+        self.header_field = bytearray()
+        self.header_value = bytearray()
+        self.headers: dict[str, str] = {}
+        self.pending = bytearray()
+        self.hasher = hashlib.sha256()
+        self.head = bytearray()
+        self.file_seen = False
+        self.in_file = False
+
+    def callbacks(self) -> dict[str, Callable[..., None]]:
+        return {
+            "on_part_begin": self._part_begin,
+            "on_header_field": lambda d, s, e: self.header_field.extend(d[s:e]),
+            "on_header_value": lambda d, s, e: self.header_value.extend(d[s:e]),
+            "on_header_end": self._header_end,
+            "on_headers_finished": self._headers_finished,
+            "on_part_data": self._part_data,
+            "on_part_end": self._part_end,
+        }
+
+    def _part_begin(self) -> None:
+        self.part = _Part()
+        self.headers = {}
+
+    def _header_end(self) -> None:
+        self.headers[self.header_field.decode("latin-1").lower()] = self.header_value.decode("utf-8", "replace")
+        self.header_field.clear()
+        self.header_value.clear()
+
+    def _headers_finished(self) -> None:
+        _, params = parse_options_header(self.headers.get("content-disposition", ""))
+        self.part.name = params.get(b"name", b"").decode("utf-8", "replace")
+        raw_filename = params.get(b"filename")
+        self.part.filename = raw_filename.decode("utf-8", "replace") if raw_filename is not None else None
+        self.part.content_type = self.headers.get("content-type")
+        if self.part.name == "file":
+            if self.file_seen:
+                raise IngestError(ErrorCode.invalid_field, "Send exactly one `file` part.", {"field": "file"})
+            self.file_seen = self.in_file = True
+            self.form.filename = self.part.filename or "upload"
+            self.form.content_type = self.part.content_type
+
+    def _part_data(self, data: bytes, start: int, end: int) -> None:
+        chunk = data[start:end]
+        if self.in_file:
+            self.form.size_bytes += len(chunk)
+            if self.form.size_bytes > self.max_file_bytes:
+                raise IngestError(
+                    ErrorCode.file_too_large,
+                    f"The file is larger than the limit of {self.max_file_bytes} bytes; split it or ask an "
+                    "operator to raise INGEST_MAX_UPLOAD_BYTES.",
+                    {"limit_bytes": self.max_file_bytes},
+                )
+            self.hasher.update(chunk)
+            if len(self.head) < SNIFF_BYTES:
+                self.head += chunk[: SNIFF_BYTES - len(self.head)]
+            self.pending += chunk
+        else:
+            self.part.data += chunk
+            if len(self.part.data) > MAX_FIELD_BYTES:
+                raise IngestError(
+                    ErrorCode.invalid_field,
+                    f"Field `{self.part.name}` is longer than {MAX_FIELD_BYTES} bytes.",
+                    {"field": self.part.name},
+                )
+
+    def _part_end(self) -> None:
+        if self.in_file:
+            self.in_file = False
+            return
+        if self.part.name:
+            value = self.part.data.decode("utf-8", "replace").strip()
+            self.form.fields[self.part.name] = value
+            self.on_field(self.part.name, value)
+
+
+async def stream_form_to_store(
+    body: AsyncIterator[bytes],
+    content_type_header: str,
+    writer_for: Callable[[str], MultipartWriter],
+    *,
+    max_file_bytes: int,
+    on_field: Callable[[str, str], None],
+) -> tuple[StreamedForm, MultipartWriter]:
+    """Parse the body, writing the `file` part to the writer `writer_for(filename)` returns, part by part.
+
+    `on_field` sees each text field as soon as it has arrived, so a bad field stops the upload early.
+    On any error the partial object is aborted before the error propagates.
+    """
+    mime, params = parse_options_header(content_type_header)
+    boundary = params.get(b"boundary")
+    if mime != b"multipart/form-data" or not boundary:
+        raise IngestError(
+            ErrorCode.invalid_field,
+            "Send the file as multipart/form-data with a `file` field (curl -F file=@data.csv ...).",
+            {"field": "file"},
+        )
+    collector = _FormCollector(max_file_bytes, on_field)
+    parser = MultipartParser(boundary, collector.callbacks())  # type: ignore[arg-type]
+    writer: MultipartWriter | None = None
+    try:
+        async for chunk in body:
+            try:
+                parser.write(chunk)
+            except MultipartParseError as exc:
+                raise IngestError(
+                    ErrorCode.invalid_field, f"The multipart body is malformed: {exc}", {"field": "file"}
+                ) from exc
+            if collector.pending:
+                if writer is None:
+                    writer = writer_for(collector.form.filename or "upload")
+                if len(collector.pending) >= writer.store.chunk_bytes:
+                    data = bytes(collector.pending)
+                    collector.pending.clear()
+                    await run_in_threadpool(writer.write, data)
+        parser.finalize()
+        if not collector.file_seen:
+            raise IngestError(ErrorCode.missing_file, "The form has no `file` part.", {"field": "file"})
+        if writer is None:
+            writer = writer_for(collector.form.filename or "upload")
+        if collector.pending:
+            data = bytes(collector.pending)
+            collector.pending.clear()
+            await run_in_threadpool(writer.write, data)
+        await run_in_threadpool(writer.complete)
+    except BaseException:
+        if writer is not None:
+            await run_in_threadpool(writer.abort)
+        raise
+    collector.form.sha256 = collector.hasher.hexdigest()
+    collector.form.head = bytes(collector.head)
+    return collector.form, writer

@@ -1,0 +1,65 @@
+"""create_app(): the FastAPI application with its routers, error handlers and the built web page."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+
+from backend.api import datasources, health, jobs, uploads
+from backend.api.error_handlers import install_error_handlers
+from backend.db.session import session_scope
+from backend.errors import ErrorCode, IngestError
+from backend.logging_setup import configure_logging
+from backend.pipeline.datasources import ensure_builtin_datasources
+from backend.settings import REPO_ROOT, get_settings
+
+FRONTEND_DIST = REPO_ROOT / "frontend" / "dist"
+_API_PREFIXES = ("api/", "health", "ready", "metrics", "docs", "openapi.json")
+
+
+def _register_datasources() -> None:
+    with session_scope() as session:
+        ensure_builtin_datasources(session)
+
+
+@asynccontextmanager
+async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
+    configure_logging(get_settings().log_level)
+    await run_in_threadpool(_register_datasources)
+    yield
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="druid-ingest",
+        version="0.1.0",
+        description="Upload tabular files, validate every row, land the valid rows in Apache Druid.",
+        lifespan=_lifespan,
+    )
+    install_error_handlers(app)
+    for module in (uploads, jobs, datasources, health):
+        app.include_router(module.router)
+    if (FRONTEND_DIST / "index.html").is_file():
+        _mount_frontend(app, FRONTEND_DIST)
+    return app
+
+
+def _mount_frontend(app: FastAPI, dist: Path) -> None:
+    """Serve the built page at / with client-side routes falling back to index.html."""
+    app.mount("/assets", StaticFiles(directory=dist / "assets", check_dir=False), name="assets")
+    index = dist / "index.html"
+
+    @app.get("/{path:path}", include_in_schema=False)
+    def page(path: str) -> FileResponse:
+        if path.startswith(_API_PREFIXES):
+            raise IngestError(ErrorCode.not_found, f"No such endpoint: /{path}")
+        candidate = (dist / path).resolve()
+        if path and candidate.is_file() and candidate.is_relative_to(dist.resolve()):
+            return FileResponse(candidate)
+        return FileResponse(index)

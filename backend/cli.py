@@ -1,0 +1,254 @@
+"""The command line: serve, worker, migrate, push (upload + wait), jobs, status, demo, stack."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from backend.settings import REPO_ROOT, get_settings
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "backend.app:create_app",
+        factory=True,
+        host=args.host or settings.api_host,
+        port=args.port or settings.api_port,
+        log_level="warning",
+        access_log=False,
+    )
+    return 0
+
+
+def cmd_worker(_: argparse.Namespace) -> int:
+    from backend.logging_setup import configure_logging
+    from backend.pipeline.worker import Worker
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    worker = Worker(settings)
+    signal.signal(signal.SIGTERM, lambda *_: worker.stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: worker.stopping.set())
+    worker.run_forever()
+    return 0
+
+
+def cmd_migrate(_: argparse.Namespace) -> int:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config(str(Path(__file__).resolve().parent.parent / "alembic.ini"))
+    config.set_main_option("script_location", str(Path(__file__).resolve().parent / "db" / "migrations"))
+    command.upgrade(config, "head")
+    return 0
+
+
+def _api_url(args: argparse.Namespace) -> str:
+    settings = get_settings()
+    return str(args.api or f"http://{settings.api_host}:{settings.api_port}")
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    from backend.client import ApiError, IngestClient
+
+    client = IngestClient(_api_url(args))
+    path = Path(args.file)
+    started = time.monotonic()
+
+    def progress(sent: int, total: int) -> None:
+        if sys.stderr.isatty():
+            rate = sent / max(time.monotonic() - started, 1e-6) / 1e6
+            print(f"\rupload {sent * 100 // max(total, 1):3d}%  {rate:6.1f} MB/s", end="", file=sys.stderr)
+
+    fields = {"datasource": args.datasource, "on_invalid": args.on_invalid, "mode": args.mode,
+              "priority": args.priority}
+    try:
+        accepted = client.upload(path, fields, progress)
+    except ApiError as error:
+        print(f"\nrefused: {error.body.get('code')}: {error.body.get('message')}", file=sys.stderr)
+        return 2
+    print(f"\njob {accepted['job_id']} queued ({accepted['size_bytes']} bytes)", file=sys.stderr)
+    if not args.wait:
+        print(accepted["job_id"])
+        return 0
+    job = client.wait(accepted["job_id"], args.timeout,
+                      lambda e: print(f"  {e['at'][11:19]}  {e['state']:<11} {e['message']}", file=sys.stderr))
+    print(job["job_id"])
+    if job["state"] == "succeeded":
+        print(f"succeeded: {job['druid_rows']} rows in Druid ({job['rows_invalid'] or 0} skipped)", file=sys.stderr)
+        return 0
+    print(f"{job['state']}: {job['code']}: {job['message']}", file=sys.stderr)
+    if job.get("rows_invalid"):
+        _print_errors(client.errors(job["job_id"]))
+    return 1
+
+
+def _print_errors(errors: dict[str, Any]) -> None:
+    print(f"{'row':>8}  {'column':<22} {'rule':<20} message", file=sys.stderr)
+    for item in errors["items"]:
+        print(f"{item['row']:>8}  {item['column']:<22} {item['rule']:<20} {item['message']}", file=sys.stderr)
+    if errors["total"] > len(errors["items"]):
+        print(f"... {errors['total'] - len(errors['items'])} more", file=sys.stderr)
+
+
+def cmd_jobs(args: argparse.Namespace) -> int:
+    from backend.client import IngestClient
+
+    listing = IngestClient(_api_url(args)).jobs(limit=args.limit)
+    for job in listing["items"]:
+        print(f"{job['job_id']}  {job['state']:<11} {job['datasource']:<10} {job['rows_valid'] or '-':>9}  "
+              f"{job['filename']}")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from backend.client import IngestClient
+
+    job = IngestClient(_api_url(args)).job(args.job_id)
+    print(f"{job['job_id']}: {job['state']} {job['code'] or ''} {job['message'] or ''}".rstrip())
+    for event in job["events"]:
+        print(f"  {event['at']}  {event['state']:<11} {event['message']}")
+    return 0 if job["state"] == "succeeded" else 1
+
+
+def _app_processes() -> dict[str, list[str]]:
+    exe = [sys.executable, "-m", "backend.cli"]
+    return {"api": [*exe, "serve"], "worker": [*exe, "worker"]}
+
+
+def start_app() -> None:
+    """Start the API and one worker in the background (pid files and logs under var/), unless running."""
+    import requests
+
+    settings = get_settings()
+    run, logs = settings.var_dir / "run", settings.var_dir / "log"
+    run.mkdir(parents=True, exist_ok=True)
+    logs.mkdir(parents=True, exist_ok=True)
+    for name, command in _app_processes().items():
+        pid_file = run / f"{name}.pid"
+        if pid_file.exists() and _alive(int(pid_file.read_text())):
+            continue
+        with (logs / f"{name}.log").open("ab") as log:
+            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT,
+                                       start_new_session=True)
+        pid_file.write_text(str(process.pid))
+    url = f"http://{settings.api_host}:{settings.api_port}/ready"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline:
+            tail = (logs / "api.log").read_text(errors="replace")[-2000:]
+            raise SystemExit(f"the API did not become ready at {url} within 60 s; var/log/api.log ends:\n{tail}")
+        time.sleep(0.3)
+
+
+def stop_app() -> None:
+    run = get_settings().var_dir / "run"
+    for name in _app_processes():
+        pid_file = run / f"{name}.pid"
+        if not pid_file.exists():
+            continue
+        pid = int(pid_file.read_text())
+        if _alive(pid):
+            os.killpg(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 15
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if _alive(pid):
+                os.killpg(pid, signal.SIGKILL)
+        pid_file.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """The main job: the API and a worker up, the sample file ingested, Druid's row count printed."""
+    from backend.client import IngestClient
+    from backend.druid.sql import BrokerSqlClient
+    from backend.pipeline.lineage import LINEAGE_COLUMN
+
+    settings = get_settings()
+    start_app()
+    client = IngestClient(_api_url(args))
+    sample = REPO_ROOT / "samples" / "sales_sample.csv"
+    accepted = client.upload(sample, {"datasource": "sales"})
+    print(f"uploaded {sample.name}: job {accepted['job_id']}")
+    job = client.wait(accepted["job_id"], 600, lambda e: print(f"  {e['state']:<11} {e['message']}"))
+    if job["state"] != "succeeded":
+        print(f"the sample job ended {job['state']}: {job['code']}: {job['message']}", file=sys.stderr)
+        return 1
+    broker = BrokerSqlClient(settings.druid_broker_url, settings.druid_request_timeout_s)
+    rows = broker.query(f'SELECT COUNT(*) AS "rows" FROM "sales" WHERE "{LINEAGE_COLUMN}" = ?', [job["job_id"]])
+    print(f"Druid SQL: SELECT COUNT(*) FROM sales WHERE {LINEAGE_COLUMN} = '{job['job_id']}' -> {rows[0]['rows']}")
+    print(f"web page: http://{settings.api_host}:{settings.api_port}/jobs/{job['job_id']}")
+    return 0
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    if args.action == "up":
+        start_app()
+    else:
+        stop_app()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="druid-ingest", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the HTTP API")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(func=cmd_serve)
+    sub.add_parser("worker", help="run a worker").set_defaults(func=cmd_worker)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    push = sub.add_parser("push", help="upload a file and (with --wait) follow its job")
+    push.add_argument("file")
+    push.add_argument("--datasource", default="sales")
+    push.add_argument("--on-invalid", default="reject", choices=["reject", "skip"])
+    push.add_argument("--mode", default="append", choices=["append", "replace"])
+    push.add_argument("--priority", default="MEDIUM", choices=["HIGH", "MEDIUM", "LOW"])
+    push.add_argument("--wait", action="store_true")
+    push.add_argument("--timeout", type=float, default=1800)
+    push.set_defaults(func=cmd_push)
+    jobs = sub.add_parser("jobs", help="list recent jobs")
+    jobs.add_argument("--limit", type=int, default=20)
+    jobs.set_defaults(func=cmd_jobs)
+    status = sub.add_parser("status", help="a job's state and history")
+    status.add_argument("job_id")
+    status.set_defaults(func=cmd_status)
+    sub.add_parser("demo", help="start API + worker and ingest the sample file").set_defaults(func=cmd_demo)
+    app = sub.add_parser("app", help="start or stop the background API + worker")
+    app.add_argument("action", choices=["up", "down"])
+    app.set_defaults(func=cmd_app)
+    for command in (push, jobs, status):
+        command.add_argument("--api", help="API base URL (default from INGEST_API_HOST/PORT)")
+    parser.set_defaults(api=None)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,106 @@
+"""A small HTTP client for the API, used by the command line: streamed uploads and waiting on jobs."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import requests
+
+TERMINAL = {"succeeded", "rejected", "failed", "cancelled"}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        super().__init__(f"{status} {body.get('code')}: {body.get('message')}")
+        self.status = status
+        self.body = body
+
+
+class IngestClient:
+    def __init__(self, base_url: str, timeout_s: float = 30.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout_s = timeout_s
+        self.http = requests.Session()
+
+    def _json(self, response: requests.Response) -> dict[str, Any]:
+        try:
+            body = response.json()
+        except ValueError:
+            body = {"code": "http_error", "message": response.text[:500]}
+        if response.status_code >= 400:
+            raise ApiError(response.status_code, body)
+        assert isinstance(body, dict)
+        return body
+
+    def upload(
+        self, path: Path, fields: dict[str, str], progress: Callable[[int, int], None] | None = None
+    ) -> dict[str, Any]:
+        """Stream the file as multipart/form-data without reading it whole (requests would)."""
+        boundary = f"druid-ingest-{uuid.uuid4().hex}"
+        preamble = b"".join(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+            for name, value in fields.items()
+        )
+        preamble += (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        closing = f"\r\n--{boundary}--\r\n".encode()
+        size = path.stat().st_size
+
+        def body() -> Iterator[bytes]:
+            yield preamble
+            sent = 0
+            with path.open("rb") as fh:
+                while chunk := fh.read(1024 * 1024):
+                    sent += len(chunk)
+                    if progress:
+                        progress(sent, size)
+                    yield chunk
+            yield closing
+
+        response = self.http.post(
+            f"{self.base_url}/api/v1/uploads",
+            data=body(),
+            headers={
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+                "Content-Length": str(len(preamble) + size + len(closing)),
+            },
+            timeout=None,
+        )
+        return self._json(response)
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        return self._json(self.http.get(f"{self.base_url}/api/v1/jobs/{job_id}", timeout=self.timeout_s))
+
+    def jobs(self, **params: Any) -> dict[str, Any]:
+        return self._json(self.http.get(f"{self.base_url}/api/v1/jobs", params=params, timeout=self.timeout_s))
+
+    def errors(self, job_id: str, limit: int = 20) -> dict[str, Any]:
+        return self._json(
+            self.http.get(f"{self.base_url}/api/v1/jobs/{job_id}/errors", params={"limit": limit},
+                          timeout=self.timeout_s)
+        )
+
+    def wait(
+        self, job_id: str, timeout_s: float, on_event: Callable[[dict[str, Any]], None] | None = None
+    ) -> dict[str, Any]:
+        """Poll the job until it ends (or the deadline passes), reporting each new event once."""
+        deadline = time.monotonic() + timeout_s
+        shown = 0
+        while True:
+            job = self.job(job_id)
+            events = job.get("events", [])
+            if on_event:
+                for event in events[shown:]:
+                    on_event(event)
+            shown = len(events)
+            if job["state"] in TERMINAL:
+                return job
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"job {job_id} still {job['state']} after {timeout_s:.0f} s")
+            time.sleep(0.5)  # polling interval of a client, not a synchronisation

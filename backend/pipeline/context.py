@@ -1,0 +1,62 @@
+"""What every step of a job needs: settings, clients, and the worker's identity and lease."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from backend.db import jobs_repository
+from backend.db.models import Job
+from backend.db.session import session_scope
+from backend.druid.overlord import OverlordClient
+from backend.druid.sql import BrokerSqlClient
+from backend.pipeline.states import JobState
+from backend.settings import Settings
+from backend.storage.object_store import ObjectStore
+
+
+class LeaseLost(Exception):
+    """Another worker owns the job now (or it was cancelled): stop touching it."""
+
+
+@dataclass
+class StepContext:
+    settings: Settings
+    store: ObjectStore
+    overlord: OverlordClient
+    broker: BrokerSqlClient
+    worker_id: str
+    lease_lost: threading.Event = field(default_factory=threading.Event)
+
+    def check_lease(self) -> None:
+        if self.lease_lost.is_set():
+            raise LeaseLost()
+
+    def load(self, job_id: uuid.UUID) -> Job:
+        with session_scope() as session:
+            job = jobs_repository.get_job(session, job_id)
+            if job is None or job.lease_owner != self.worker_id:
+                raise LeaseLost()
+            return job
+
+    def move(
+        self, job_id: uuid.UUID, target: JobState, message: str, details: dict[str, Any] | None = None,
+        **fields: Any,
+    ) -> None:
+        """Transition the job this worker holds; losing the guard means the job is no longer ours."""
+        with session_scope() as session:
+            if not jobs_repository.transition(
+                session, job_id, target, message, details=details, lease_owner=self.worker_id, **fields
+            ):
+                raise LeaseLost()
+
+    def note(self, job_id: uuid.UUID, state: JobState, message: str, details: dict[str, Any] | None = None) -> None:
+        with session_scope() as session:
+            jobs_repository.record_event(session, job_id, state, message, details)
+
+    def set_fields(self, job_id: uuid.UUID, **fields: Any) -> None:
+        with session_scope() as session:
+            if not jobs_repository.update_fields(session, job_id, self.worker_id, **fields):
+                raise LeaseLost()

@@ -1,0 +1,72 @@
+"""The schema registry: datasources and the versions of their schema, kept in Postgres.
+
+Built-in schemas are declared in code (backend.validation.schema) and registered on start; a changed declaration
+becomes a new version, so every job validates against the exact version it was accepted with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.db.models import Datasource, SchemaVersion
+from backend.errors import ErrorCode, IngestError
+from backend.validation.schema import SALES_SCHEMA, DatasourceSchema, schema_from_json, schema_to_json
+
+BUILTIN_SCHEMAS: tuple[DatasourceSchema, ...] = (SALES_SCHEMA,)
+
+
+@dataclass(frozen=True)
+class RegisteredDatasource:
+    name: str
+    druid_datasource: str
+    version: int
+    schema: DatasourceSchema
+
+
+def ensure_builtin_datasources(session: Session) -> None:
+    """Register each built-in schema, adding a version when its declaration changed."""
+    for schema in BUILTIN_SCHEMAS:
+        definition = schema_to_json(schema)
+        row = session.get(Datasource, schema.name, with_for_update=True)
+        if row is None:
+            session.add(Datasource(name=schema.name, druid_datasource=schema.druid_datasource,
+                                   current_schema_version=1))
+            session.flush()
+            session.add(SchemaVersion(datasource=schema.name, version=1, definition=definition))
+            continue
+        current = _version(session, schema.name, row.current_schema_version)
+        if current is None or current.definition != definition:
+            row.current_schema_version += 1
+            session.add(SchemaVersion(datasource=schema.name, version=row.current_schema_version,
+                                      definition=definition))
+
+
+def _version(session: Session, name: str, version: int) -> SchemaVersion | None:
+    return session.scalars(
+        select(SchemaVersion).where(SchemaVersion.datasource == name, SchemaVersion.version == version)
+    ).first()
+
+
+def load_datasource(session: Session, name: str, version: int | None = None) -> RegisteredDatasource:
+    """The datasource and its schema (the current version unless one is asked for)."""
+    row = session.get(Datasource, name)
+    if row is None:
+        known = ", ".join(session.scalars(select(Datasource.name).order_by(Datasource.name)))
+        raise IngestError(
+            ErrorCode.unknown_datasource,
+            f"Unknown datasource `{name}`. Known datasources: {known or 'none'}.",
+            {"field": "datasource", "datasource": name},
+        )
+    wanted = version or row.current_schema_version
+    stored = _version(session, name, wanted)
+    if stored is None:
+        raise IngestError(ErrorCode.internal_error, f"Schema version {wanted} of `{name}` is missing.")
+    return RegisteredDatasource(name, row.druid_datasource, wanted, schema_from_json(stored.definition))
+
+
+def list_datasources(session: Session) -> list[RegisteredDatasource]:
+    names = session.scalars(select(Datasource.name).order_by(Datasource.name)).all()
+    return [load_datasource(session, name) for name in names]

@@ -1,0 +1,88 @@
+"""indexing -> succeeded | failed: follow the Druid task to its end, then count the job's rows in Druid SQL."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from backend.db.models import Job
+from backend.db.session import session_scope
+from backend.druid.overlord import TaskStatus, build_segments_stats
+from backend.errors import ErrorCode, IngestError
+from backend.pipeline.context import StepContext
+from backend.pipeline.datasources import load_datasource
+from backend.pipeline.lineage import LINEAGE_COLUMN
+from backend.pipeline.states import JobState
+
+
+def follow_task(ctx: StepContext, job: Job) -> None:
+    assert job.druid_task_id is not None
+    status = _wait_for_completion(ctx, job.druid_task_id)
+    report = ctx.overlord.task_report(job.druid_task_id) or {}
+    stats = build_segments_stats(report) if report else None
+    if status.status != "SUCCESS":
+        reason = report.get("errorMsg") or status.error_message or "Druid reported the task FAILED"
+        raise IngestError(
+            ErrorCode.druid_task_failed,
+            f"Druid task {job.druid_task_id} failed: {reason}",
+            {"task_id": job.druid_task_id, "row_stats": stats},
+        )
+    ctx.set_fields(job.id, druid_row_stats=stats, progress=90)
+    ctx.note(job.id, JobState.indexing, "Druid task succeeded; waiting for the rows to be queryable",
+             {"task_id": job.druid_task_id, "row_stats": stats, "duration_ms": status.duration_ms})
+    druid_rows = _wait_for_receipt(ctx, job)
+    ctx.move(
+        job.id,
+        JobState.succeeded,
+        f"{druid_rows} rows are queryable in Druid",
+        {"druid_rows": druid_rows, "rows_valid": job.rows_valid, "row_stats": stats},
+        druid_rows=druid_rows,
+        progress=100,
+    )
+
+
+def _wait_for_completion(ctx: StepContext, task_id: str) -> TaskStatus:
+    settings = ctx.settings
+    deadline = time.monotonic() + settings.druid_task_timeout_s
+    delay = settings.druid_poll_initial_s
+    while True:
+        ctx.check_lease()
+        status = ctx.overlord.task_status(task_id)
+        if status is None:
+            raise IngestError(ErrorCode.druid_task_failed, f"The Overlord does not know task {task_id}.")
+        if status.is_complete:
+            return status
+        if time.monotonic() > deadline:
+            ctx.overlord.shutdown_task(task_id)
+            raise IngestError(
+                ErrorCode.druid_task_failed,
+                f"Druid task {task_id} did not finish within {settings.druid_task_timeout_s:.0f} s; shut it down.",
+            )
+        ctx.lease_lost.wait(delay)  # wakes early if the lease is lost
+        delay = min(delay * 1.5, settings.druid_poll_max_s)
+
+
+def _wait_for_receipt(ctx: StepContext, job: Job) -> int:
+    """Rows become queryable a little after SUCCESS (segment handoff): poll until they are all there."""
+    with session_scope() as session:
+        druid_datasource = load_datasource(session, job.datasource, job.schema_version).druid_datasource
+    sql = f'SELECT COUNT(*) AS "rows" FROM "{druid_datasource}" WHERE "{LINEAGE_COLUMN}" = ?'
+    deadline = time.monotonic() + ctx.settings.druid_query_visible_timeout_s
+    seen = 0
+    while True:
+        ctx.check_lease()
+        try:
+            rows: list[dict[str, Any]] = ctx.broker.query(sql, [str(job.id)])
+            seen = int(rows[0]["rows"]) if rows else 0
+        except IngestError:
+            seen = 0  # the datasource may not be known to the broker yet
+        if seen == job.rows_valid:
+            return seen
+        if time.monotonic() > deadline:
+            raise IngestError(
+                ErrorCode.druid_rows_mismatch,
+                f"Druid returns {seen} rows for this job, expected {job.rows_valid} "
+                f"after {ctx.settings.druid_query_visible_timeout_s:.0f} s.",
+                {"druid_rows": seen, "rows_valid": job.rows_valid},
+            )
+        ctx.lease_lost.wait(0.5)

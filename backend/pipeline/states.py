@@ -1,0 +1,60 @@
+"""Job states, priorities and the allowed transitions: the one place that says how a job may move."""
+
+from __future__ import annotations
+
+from enum import IntEnum, StrEnum
+
+
+class JobState(StrEnum):
+    queued = "queued"
+    validating = "validating"
+    staging = "staging"
+    submitting = "submitting"
+    indexing = "indexing"
+    succeeded = "succeeded"
+    rejected = "rejected"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+TERMINAL_STATES = frozenset({JobState.succeeded, JobState.rejected, JobState.failed, JobState.cancelled})
+ACTIVE_STATES = frozenset(set(JobState) - TERMINAL_STATES)
+
+# Forward steps of the spine; any non-terminal state may also end rejected/failed/cancelled.
+_FORWARD: dict[JobState, frozenset[JobState]] = {
+    JobState.queued: frozenset({JobState.validating}),
+    JobState.validating: frozenset({JobState.staging}),
+    JobState.staging: frozenset({JobState.submitting}),
+    JobState.submitting: frozenset({JobState.indexing}),
+    JobState.indexing: frozenset({JobState.succeeded}),
+}
+_ENDINGS = frozenset({JobState.rejected, JobState.failed, JobState.cancelled})
+
+
+def allowed_sources(target: JobState) -> frozenset[JobState]:
+    """The states a job may be in for a move to `target` to be legal."""
+    sources = {state for state, nexts in _FORWARD.items() if target in nexts}
+    if target in _ENDINGS:
+        sources |= ACTIVE_STATES
+    if target is JobState.queued:
+        # A retry puts a failed job back in the queue.
+        sources |= {JobState.failed}
+    return frozenset(sources)
+
+
+class Priority(IntEnum):
+    """Stored as the integer so the queue orders by it directly (bigger first)."""
+
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+
+
+class OnInvalid(StrEnum):
+    reject = "reject"
+    skip = "skip"
+
+
+class Mode(StrEnum):
+    append = "append"
+    replace = "replace"

@@ -1,0 +1,51 @@
+"""submitting -> indexing: build the index_parallel spec and hand it to the Overlord exactly once."""
+
+from __future__ import annotations
+
+from backend.db.models import Job
+from backend.db.session import session_scope
+from backend.druid.spec import build_index_parallel_spec, priority_for
+from backend.pipeline.context import StepContext
+from backend.pipeline.datasources import load_datasource
+from backend.pipeline.lineage import LINEAGE_COLUMN
+from backend.pipeline.states import JobState, Mode, Priority
+
+PROGRESS_SUBMITTED = 75
+
+
+def druid_task_id(job: Job) -> str:
+    """Derived from the job and its attempt: a resumed job finds its task instead of creating a second one."""
+    return f"druid-ingest_{job.datasource}_{job.id}_attempt-{job.attempt}"
+
+
+def submit(ctx: StepContext, job: Job) -> None:
+    task_id = druid_task_id(job)
+    # The Overlord refuses a duplicate id with a 400, so ask first: a worker that died after submitting
+    # left a task that this attempt must adopt, not repeat.
+    existing = ctx.overlord.task_status(task_id)
+    if existing is None:
+        with session_scope() as session:
+            registered = load_datasource(session, job.datasource, job.schema_version)
+        spec = build_index_parallel_spec(
+            registered.schema,
+            datasource=registered.druid_datasource,
+            task_id=task_id,
+            input_uris=[ctx.store.uri(key) for key in job.staged_keys or []],
+            append=job.mode == Mode.append.value,
+            replace_intervals=job.replace_intervals if job.mode == Mode.replace.value else None,
+            priority=priority_for(Priority(job.priority).name),
+            extra_string_dimensions=[LINEAGE_COLUMN],
+        )
+        ctx.check_lease()
+        ctx.overlord.submit_task(spec)
+        message = f"Submitted Druid task {task_id}"
+    else:
+        message = f"Druid task {task_id} was already submitted ({existing.status}); following it"
+    ctx.move(
+        job.id,
+        JobState.indexing,
+        message,
+        {"task_id": task_id, "datasource": job.datasource, "inputs": job.staged_keys},
+        druid_task_id=task_id,
+        progress=PROGRESS_SUBMITTED,
+    )

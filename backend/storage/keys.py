@@ -1,0 +1,31 @@
+"""Where each object of a job lives in the bucket. One place, so the layout is documented by code."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_filename(filename: str) -> str:
+    """A name safe as the last part of a key: no path, no traversal, no control characters, bounded length."""
+    base = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = _UNSAFE.sub("_", base).strip("._") or "upload"
+    return cleaned[-120:]
+
+
+def raw_key(job_id: uuid.UUID, filename: str) -> str:
+    return f"raw/{job_id}/{safe_filename(filename)}"
+
+
+def staged_key(job_id: uuid.UUID, attempt: int) -> str:
+    return f"staged/{job_id}/attempt-{attempt}/rows.csv"
+
+
+def rejects_key(job_id: uuid.UUID) -> str:
+    return f"reports/{job_id}/rejects.csv"
+
+
+def errors_key(job_id: uuid.UUID) -> str:
+    return f"reports/{job_id}/errors.csv"
