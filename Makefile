@@ -1,0 +1,66 @@
+# druid-ingest: every entry point. `make demo` and `make test` do everything on a fresh machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+# --- installing -------------------------------------------------------------------------------------------
+install: $(VENV)/.installed frontend/node_modules/.installed var/.system-installed ## install everything missing (apt, pip, npm, mvn)
+
+var/.system-installed: stack/install.sh stack/druid/pom.xml
+	bash stack/install.sh
+	@mkdir -p var && touch $@
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $@
+
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	@touch $@
+
+# --- the local stack (PostgreSQL, S3, ZooKeeper, Druid) --------------------------------------------------------
+up: install ## start the local stack (idempotent) and migrate the database
+	$(PY) stack/stackctl.py up
+
+down: ## stop the API/worker started by `make demo` and the whole local stack
+	-$(BIN)/druid-ingest app down
+	$(PY) stack/stackctl.py down
+
+status: ## show each service of the stack: up/down, pid, memory
+	$(PY) stack/stackctl.py status
+
+# --- the two commands ---------------------------------------------------------------------------------------
+demo: up frontend/dist/index.html ## THE MAIN JOB: stack + API + worker up, sample ingested, Druid row count printed
+	$(BIN)/druid-ingest demo
+
+test: up check ## ALL TESTS: lint + types, unit, integration (real stack), front-end, browser end-to-end
+	$(BIN)/pytest tests -q
+	cd frontend && npm test --silent
+	$(MAKE) e2e
+
+check: install ## ruff, mypy --strict on backend/, TypeScript strict
+	$(BIN)/ruff check backend tests stack bench
+	$(BIN)/mypy
+	cd frontend && npm run typecheck --silent
+
+frontend/dist/index.html: $(shell find frontend/src -type f 2>/dev/null) frontend/index.html frontend/package.json
+	cd frontend && npm run build --silent
+
+e2e: frontend/dist/index.html ## browser tests in Debian's Chromium against the real stack
+	$(BIN)/druid-ingest app down
+	$(BIN)/druid-ingest app up
+	cd frontend && npm run e2e --silent
+
+bench: up ## benchmarks (ratios measured side by side)
+	$(PY) bench/validate.py
+	$(PY) bench/upload.py
+
+.PHONY: help install up down status demo test check e2e bench

@@ -1,0 +1,187 @@
+"""The service under test, for real: the API and workers as separate processes on the real local stack."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from backend.settings import REPO_ROOT, get_settings
+
+API_PORT = 18_765
+UPLOAD_LIMIT = 8 * 1024 * 1024
+TERMINAL = {"succeeded", "rejected", "failed", "cancelled"}
+
+
+def _service_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        INGEST_API_PORT=str(API_PORT),
+        INGEST_MAX_UPLOAD_BYTES=str(UPLOAD_LIMIT),
+        # Short leases so a killed worker's job is taken over within seconds.
+        INGEST_WORKER_LEASE_S="4",
+        INGEST_WORKER_HEARTBEAT_S="1",
+        INGEST_WORKER_POLL_S="0.2",
+        INGEST_DRUID_POLL_INITIAL_S="0.3",
+        INGEST_DRUID_POLL_MAX_S="1",
+        INGEST_VALIDATION_BATCH_ROWS="1000",
+        INGEST_MAX_SPREADSHEET_CELLS="2000000",
+    )
+    return env
+
+
+def _wait_until(check: Any, timeout_s: float, what: str, log: Path | None = None) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
+    pytest.fail(f"{what} not ready within {timeout_s:.0f} s. {log} ends:\n{tail}")
+
+
+@dataclass
+class Workers:
+    """Worker processes started by the tests, so one can be killed while another carries on."""
+
+    log_dir: Path
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def start(self) -> subprocess.Popen[bytes]:
+        log = (self.log_dir / f"test-worker-{len(self.processes)}.log").open("ab")
+        process = subprocess.Popen([sys.executable, "-m", "backend.cli", "worker"], env=_service_env(),
+                                   stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
+        self.processes.append(process)
+        return process
+
+    def by_pid(self, pid: int) -> subprocess.Popen[bytes] | None:
+        return next((p for p in self.processes if p.pid == pid and p.poll() is None), None)
+
+    def stop_all(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@pytest.fixture(scope="session")
+def log_dir() -> Path:
+    path = get_settings().var_dir / "log"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def api_url(druid: Any, log_dir: Path) -> Iterator[str]:
+    """The API on its own port with test settings (small upload limit, short leases)."""
+    log_path = log_dir / "test-api.log"
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "backend.cli", "serve", "--port", str(API_PORT)],
+            env=_service_env(), stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT,
+        )
+    url = f"http://127.0.0.1:{API_PORT}"
+    _wait_until(lambda: requests.get(f"{url}/ready", timeout=2).status_code == 200, 60, "the API", log_path)
+    yield url
+    process.terminate()
+    process.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def workers(api_url: str, log_dir: Path) -> Iterator[Workers]:
+    pool = Workers(log_dir)
+    pool.start()
+    yield pool
+    pool.stop_all()
+
+
+@dataclass
+class Service:
+    """The test's view of druid-ingest: HTTP calls plus Druid SQL for checking what landed."""
+
+    url: str
+    broker_url: str
+
+    def upload(self, content: bytes, filename: str, **fields: str) -> requests.Response:
+        return requests.post(f"{self.url}/api/v1/uploads", files={"file": (filename, content)}, data=fields,
+                             timeout=60)
+
+    def accepted(self, content: bytes, filename: str, **fields: str) -> str:
+        response = self.upload(content, filename, **fields)
+        assert response.status_code == 202, response.text
+        return str(response.json()["job_id"])
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        response = requests.get(f"{self.url}/api/v1/jobs/{job_id}", timeout=10)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    def wait(self, job_id: str, timeout_s: float = 180) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            job = self.job(job_id)
+            if job["state"] in TERMINAL:
+                return job
+            if time.monotonic() > deadline:
+                pytest.fail(f"job {job_id} still {job['state']} after {timeout_s:.0f} s: {job['events']}")
+            time.sleep(0.2)
+
+    def wait_state(self, job_id: str, states: set[str], timeout_s: float = 120) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            job = self.job(job_id)
+            if job["state"] in states | TERMINAL:
+                return job
+            if time.monotonic() > deadline:
+                pytest.fail(f"job {job_id} never reached {states}: {job['state']}")
+            time.sleep(0.05)
+
+    def errors(self, job_id: str, limit: int = 1000) -> dict[str, Any]:
+        response = requests.get(f"{self.url}/api/v1/jobs/{job_id}/errors", params={"limit": limit}, timeout=10)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    def sql(self, query: str, *params: Any) -> list[dict[str, Any]]:
+        body = {"query": query, "parameters": [{"type": "VARCHAR", "value": str(p)} for p in params]}
+        response = requests.post(f"{self.broker_url}/druid/v2/sql", json=body, timeout=30)
+        assert response.status_code == 200, response.text
+        rows: list[dict[str, Any]] = response.json()
+        return rows
+
+    def landed(self, job_id: str) -> tuple[int, float]:
+        """(rows, revenue sum) that Druid SQL returns for one job."""
+        rows = self.sql('SELECT COUNT(*) AS n, COALESCE(SUM("Revenue"), 0) AS revenue FROM "sales" '
+                        'WHERE "ingest_job_id" = ?', job_id)
+        return int(rows[0]["n"]), float(rows[0]["revenue"])
+
+    def healthy(self) -> bool:
+        return requests.get(f"{self.url}/health", timeout=5).status_code == 200
+
+
+@pytest.fixture(scope="session")
+def service(api_url: str, workers: Workers) -> Service:
+    return Service(api_url, get_settings().druid_broker_url)
+
+
+@pytest.fixture
+def unique_tag() -> str:
+    return uuid.uuid4().hex[:8]
