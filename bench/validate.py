@@ -1,0 +1,138 @@
+"""Read + validate + stage: druid-ingest's pipeline vs plain pandas (pyarrow engine) + pandera, same file, one run.
+
+Each contender runs in its own process so its peak RSS is its own. Prints rows/s, the ratio and peak RSS.
+Usage: python bench/validate.py [--rows 5000000] [--bad-fraction 0.01]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+DATA = REPO / "bench" / "data"
+
+
+def make_file(rows: int, bad_fraction: float) -> Path:
+    """A generated sales CSV with a fraction of rows made invalid (cached between runs)."""
+    import polars as pl
+
+    from backend.sample_data import generate_sales
+
+    path = DATA / f"sales_{rows}_{bad_fraction}.csv"
+    if path.exists():
+        return path
+    DATA.mkdir(parents=True, exist_ok=True)
+    frame = generate_sales(rows, seed=99).with_columns(pl.col("Quantity").cast(pl.String))
+    step = max(int(1 / bad_fraction), 1) if bad_fraction > 0 else rows + 1
+    frame = frame.with_columns(
+        pl.when(pl.int_range(pl.len()) % step == 0).then(pl.lit("0")).otherwise(pl.col("Quantity"))
+        .alias("Quantity")
+    )
+    frame.write_csv(path)
+    return path
+
+
+def run_ours(path: Path) -> dict[str, float]:
+    from backend.formats.detect import detect_format
+    from backend.formats.reader import ReadLimits
+    from backend.pipeline.validate_file import OutputFiles, validate_to_files
+    from backend.settings import get_settings
+    from backend.validation.schema import SALES_SCHEMA
+
+    settings = get_settings()
+    limits = ReadLimits(settings.validation_batch_rows, settings.max_spreadsheet_cells,
+                        settings.max_spreadsheet_inflated_bytes, settings.max_spreadsheet_ratio)
+    started = time.perf_counter()
+    with path.open("rb") as fh:
+        fmt = detect_format(fh.read(65536))
+    with tempfile.TemporaryDirectory() as tmp:
+        tally = validate_to_files(path, fmt, SALES_SCHEMA, limits, OutputFiles.in_folder(Path(tmp)),
+                                  lineage_id="bench", now=datetime.now(UTC), error_sample_limit=10_000)
+    return {"seconds": time.perf_counter() - started, "rows": tally.rows_total, "invalid": tally.rows_invalid}
+
+
+def run_pandas(path: Path) -> dict[str, float]:
+    """The baseline a team would write: pandas + pandera's pandas backend with the same rules."""
+    import pandas as pd
+    import pandera.pandas as pa
+
+    checks = {
+        "TransactionID": pa.Column(str, pa.Check.str_length(min_value=1), unique=True),
+        "TransactionTimestamp": pa.Column("datetime64[ns, UTC]", [
+            pa.Check.ge(pd.Timestamp("2000-01-01", tz="UTC")), pa.Check.le(pd.Timestamp.now(tz="UTC"))]),
+        "ProductLine": pa.Column(str, pa.Check.str_length(min_value=1)),
+        "ProductName": pa.Column(str, pa.Check.str_length(min_value=1)),
+        "CustomerID": pa.Column(str, pa.Check.str_length(min_value=1)),
+        "Region": pa.Column(str, pa.Check.isin(["NA", "EMEA", "APAC", "LATAM"])),
+        "Country": pa.Column(str, pa.Check.str_matches(r"^[A-Z]{2}$")),
+        "SalesChannel": pa.Column(str, pa.Check.isin(["Online", "Retail", "Partner"])),
+        "Quantity": pa.Column("int64", pa.Check.ge(1)),
+        "UnitPrice": pa.Column(float, pa.Check.gt(0)),
+        "Discount": pa.Column(float, [pa.Check.ge(0), pa.Check.lt(1)]),
+        "Currency": pa.Column(str, pa.Check.str_matches(r"^[A-Z]{3}$")),
+        "Revenue": pa.Column(float, pa.Check.ge(0)),
+    }
+    schema = pa.DataFrameSchema(checks, checks=[pa.Check(
+        lambda df: (df["Revenue"] - df["Quantity"] * df["UnitPrice"] * (1 - df["Discount"])).abs() <= 0.01)])
+    started = time.perf_counter()
+    frame = pd.read_csv(path, engine="pyarrow", keep_default_na=False, na_values=[""])
+    frame["TransactionTimestamp"] = pd.to_datetime(frame["TransactionTimestamp"], utc=True, errors="coerce")
+    invalid = 0
+    try:
+        valid = schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        bad = errors.failure_cases["index"].dropna().unique()
+        invalid = len(bad)
+        valid = frame.drop(index=bad)
+    with tempfile.TemporaryDirectory() as tmp:
+        valid.to_csv(Path(tmp) / "staged.csv", index=False)
+    return {"seconds": time.perf_counter() - started, "rows": len(frame), "invalid": invalid}
+
+
+def measure(contender: str, path: Path) -> dict[str, float]:
+    """Run one contender in a child process of its own, so the peak RSS it reports is its own."""
+    out = subprocess.run([sys.executable, __file__, "--child", contender, str(path)], stdout=subprocess.PIPE,
+                         check=True).stdout
+    result: dict[str, float] = json.loads(out.decode().strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=5_000_000)
+    parser.add_argument("--bad-fraction", type=float, default=0.01)
+    parser.add_argument("--child", nargs=2, metavar=("CONTENDER", "PATH"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        contender, path = args.child
+        result = (run_ours if contender == "ours" else run_pandas)(Path(path))
+        import resource
+
+        result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(result))
+        return
+    path = make_file(args.rows, args.bad_fraction)
+    size_mb = path.stat().st_size / 1e6
+    print(f"file: {path.name}, {args.rows:,} rows, {size_mb:.0f} MB, {args.bad_fraction:.1%} invalid")
+    results = {name: measure(name, path) for name in ("ours", "pandas")}
+    for name, r in results.items():
+        rate = r["rows"] / r["seconds"]
+        print(f"{name:>7}: {r['seconds']:6.2f} s  {rate / 1e6:5.2f} M rows/s  peak RSS {r['peak_rss_mb']:6.0f} MB  "
+              f"invalid rows {int(r['invalid']):,}")
+    ratio = results["pandas"]["seconds"] / results["ours"]["seconds"]
+    print(f"ratio: druid-ingest is {ratio:.2f}x the speed of pandas+pandera on the same file")
+    if results["ours"]["invalid"] != results["pandas"]["invalid"]:
+        print(f"note: invalid counts differ (ours {results['ours']['invalid']}, pandas {results['pandas']['invalid']})")
+
+
+if __name__ == "__main__":
+    main()
