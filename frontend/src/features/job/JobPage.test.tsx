@@ -1,0 +1,141 @@
+import { act, screen } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Job } from '../../api/types';
+import { callsTo, event, json, makeJob, mockFetch, renderWithClient } from '../../test/utils';
+import { JobPage } from './JobPage';
+
+const ID = '3f1c2a9e-0b7d-4c55-9a1e-2d6f8b7c4e10';
+const T0 = Date.parse('2026-01-10T10:00:00Z');
+
+const validating = makeJob({
+  state: 'validating',
+  progress: 40,
+  rows_total: null,
+  rows_valid: null,
+  rows_invalid: null,
+  druid_task_id: null,
+  druid_row_stats: null,
+  druid_rows: null,
+  finished_at: null,
+  events: [event('queued', '2026-01-10T10:00:00Z', 'File stored'), event('validating', '2026-01-10T10:00:01Z')],
+});
+const indexing = makeJob({
+  ...validating,
+  state: 'indexing',
+  progress: 100,
+  rows_total: 3000,
+  rows_valid: 3000,
+  rows_invalid: 0,
+  druid_task_id: 'index_parallel_sales_x',
+  events: [...validating.events, event('indexing', '2026-01-10T10:00:02Z')],
+});
+const succeeded = makeJob();
+
+/** Serves the given job states one per request; the last one repeats. */
+function serveSequence(states: Job[]) {
+  let i = 0;
+  return mockFetch({
+    [`/api/v1/jobs/${ID}`]: () => json(states[Math.min(i++, states.length - 1)]),
+    [`/api/v1/jobs/${ID}/errors`]: () => json({ total: 0, items: [] }),
+  });
+}
+
+/** Moves the fake clock and lets the mocked fetches and React settle. */
+async function tick(ms: number) {
+  await act(() => vi.advanceTimersByTimeAsync(ms));
+}
+
+describe('<JobPage> polling', () => {
+  // Only the fake clock moves, so the number of requests depends on nothing but the code under test.
+  beforeEach(() => {
+    vi.useFakeTimers({ now: T0 + 1500 });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('polls every second while running and stops once the job is terminal', async () => {
+    const fetchMock = serveSequence([validating, indexing, succeeded]);
+    const jobCalls = () => callsTo(fetchMock, `/api/v1/jobs/${ID}`).length;
+    renderWithClient(<JobPage jobId={ID} />);
+    await tick(10);
+    expect(screen.getByText('Validating rows: 40%')).toBeInTheDocument();
+    expect(screen.getByRole('progressbar')).toHaveAttribute('value', '40');
+    expect(jobCalls()).toBe(1);
+
+    await tick(500);
+    expect(jobCalls()).toBe(1); // not before a second has passed
+
+    await tick(600);
+    expect(screen.getByText('Indexing', { selector: 'h1 .badge' })).toBeInTheDocument();
+    expect(jobCalls()).toBe(2);
+
+    await tick(1100);
+    expect(screen.getByText('Succeeded', { selector: 'h1 .badge' })).toBeInTheDocument();
+    expect(jobCalls()).toBe(3);
+
+    await tick(10_000);
+    expect(jobCalls()).toBe(3);
+  });
+
+  it('does not poll a job that is already terminal', async () => {
+    const fetchMock = serveSequence([succeeded]);
+    renderWithClient(<JobPage jobId={ID} />);
+    await tick(10);
+    expect(screen.getByText('Succeeded', { selector: 'h1 .badge' })).toBeInTheDocument();
+    await tick(5000);
+    expect(callsTo(fetchMock, `/api/v1/jobs/${ID}`)).toHaveLength(1);
+  });
+
+  it('stops on 404 and says the job does not exist', async () => {
+    const fetchMock = mockFetch({});
+    renderWithClient(<JobPage jobId={ID} />);
+    await tick(10);
+    expect(screen.getByRole('heading', { name: 'Job not found' })).toBeInTheDocument();
+    expect(screen.getByText(`There is no job with id ${ID}.`)).toBeInTheDocument();
+    await tick(5000);
+    expect(fetchMock).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('<JobPage> content', () => {
+  it('shows the Druid task, its row stats, the receipt and the timeline with step durations', async () => {
+    serveSequence([succeeded]);
+    renderWithClient(<JobPage jobId={ID} />);
+    expect(await screen.findByText('index_parallel_sales_3f1c2a9e')).toBeInTheDocument();
+    expect(screen.getByText('processedWithError')).toBeInTheDocument();
+    expect(screen.getByText(/Druid returned/)).toHaveTextContent('Druid returned 3,000 rows for this job.');
+    expect(screen.getByText('took 1.0 s')).toBeInTheDocument(); // queued -> validating
+    expect(screen.getByText('took 59 s')).toBeInTheDocument(); // validating -> succeeded
+    expect(screen.getByText('end')).toBeInTheDocument();
+    expect(screen.queryByRole('heading', { name: 'Row errors' })).not.toBeInTheDocument();
+  });
+
+  it('for a rejected job shows the code, the message and the row errors', async () => {
+    const rejected = makeJob({
+      state: 'rejected',
+      code: 'validation_failed',
+      message: '3 of 10 rows failed validation; nothing was loaded.',
+      rows_total: 10,
+      rows_valid: 7,
+      rows_invalid: 3,
+      druid_task_id: null,
+      druid_row_stats: null,
+      druid_rows: null,
+    });
+    mockFetch({
+      [`/api/v1/jobs/${ID}`]: () => json(rejected),
+      [`/api/v1/jobs/${ID}/errors`]: () =>
+        json({
+          total: 1,
+          items: [{ row: 4, column: 'Quantity', rule: 'greater_than(0)', value: '0', message: 'must be > 0' }],
+        }),
+    });
+    renderWithClient(<JobPage jobId={ID} />);
+    expect(await screen.findByText('validation_failed')).toBeInTheDocument();
+    expect(screen.getByRole('alert')).toHaveTextContent('3 of 10 rows failed validation; nothing was loaded.');
+    expect(await screen.findByRole('heading', { name: 'Row errors' })).toBeInTheDocument();
+    expect(await screen.findByText('must be > 0')).toBeInTheDocument();
+    expect(screen.getByText(/No receipt/)).toBeInTheDocument();
+  });
+});

@@ -1,0 +1,144 @@
+import { useQuery } from '@tanstack/react-query';
+import { api, ApiError } from '../../api/client';
+import { jobPollInterval } from '../../api/polling';
+import { isTerminal, type Job } from '../../api/types';
+import { StateBadge } from '../../components/StateBadge';
+import { formatBytes, formatCount, formatDateTime, formatDuration } from '../../lib/format';
+import { useNow } from '../../lib/useNow';
+import { Link } from '../../router';
+import { ErrorsTable } from './ErrorsTable';
+import { Receipt } from './Receipt';
+import { Timeline } from './Timeline';
+import { totalDurationMs } from './timeline';
+
+function hasErrorReport(job: Job): boolean {
+  return (job.rows_invalid ?? 0) > 0 || job.code === 'validation_failed';
+}
+
+export function JobPage({ jobId }: { jobId: string }) {
+  const job = useQuery({
+    queryKey: ['job', jobId],
+    queryFn: ({ signal }) => api.job(jobId, signal),
+    refetchInterval: (query) => jobPollInterval(query.state.data, query.state.error),
+  });
+  const finished = job.data ? isTerminal(job.data.state) : false;
+  const now = useNow(finished ? 60_000 : 1000);
+
+  if (job.isPending) {
+    return (
+      <>
+        <h1 tabIndex={-1}>Job</h1>
+        <p role="status">Loading job {jobId}…</p>
+      </>
+    );
+  }
+  if (job.isError && !job.data) {
+    const notFound = job.error instanceof ApiError && job.error.status === 404;
+    return (
+      <>
+        <h1 tabIndex={-1}>{notFound ? 'Job not found' : 'Job'}</h1>
+        <div className="notice notice-bad" role="alert">
+          <p>{notFound ? `There is no job with id ${jobId}.` : `Could not load the job: ${job.error.message}`}</p>
+          <p>
+            <Link to="/jobs">See all jobs</Link>
+          </p>
+        </div>
+      </>
+    );
+  }
+
+  const j = job.data;
+  const stats = j.druid_row_stats ? Object.entries(j.druid_row_stats) : [];
+  return (
+    <>
+      <header className="job-header">
+        <h1 tabIndex={-1}>
+          <span className="job-title">{j.filename}</span>
+          <StateBadge state={j.state} />
+        </h1>
+        <p className="muted small">
+          Job <code>{j.job_id}</code> · {j.datasource} · {formatBytes(j.size_bytes)}
+          {j.format && ` · ${j.format.toUpperCase()}`} · priority {j.priority.toLowerCase()} · on invalid rows:{' '}
+          {j.options.on_invalid} · {j.options.mode}
+          {j.attempt > 1 && ` · attempt ${j.attempt}`}
+        </p>
+        {j.state !== 'succeeded' && (j.code || j.message) && (
+          <div className={`notice ${finished ? 'notice-bad' : 'notice-info'}`} role={finished ? 'alert' : undefined}>
+            {j.code && (
+              <p>
+                <strong>
+                  <code>{j.code}</code>
+                </strong>
+              </p>
+            )}
+            {j.message && <p className="notice-message">{j.message}</p>}
+          </div>
+        )}
+        {job.isError && (
+          <p className="muted small" role="status">
+            Refresh failed ({job.error.message}); retrying.
+          </p>
+        )}
+      </header>
+
+      {j.state === 'validating' && (
+        <section className="panel" aria-labelledby="validating-title">
+          <h2 id="validating-title">Validating rows: {j.progress}%</h2>
+          <progress max={100} value={j.progress} aria-labelledby="validating-title" />
+        </section>
+      )}
+
+      <div className="columns-2">
+        <section className="panel" aria-labelledby="rows-title">
+          <h2 id="rows-title">Rows</h2>
+          <dl className="stats">
+            <div>
+              <dt>Total</dt>
+              <dd>{formatCount(j.rows_total)}</dd>
+            </div>
+            <div>
+              <dt>Valid</dt>
+              <dd>{formatCount(j.rows_valid)}</dd>
+            </div>
+            <div>
+              <dt>Invalid</dt>
+              <dd>{formatCount(j.rows_invalid)}</dd>
+            </div>
+          </dl>
+          <h3>Receipt</h3>
+          <Receipt job={j} />
+        </section>
+
+        <section className="panel" aria-labelledby="druid-title">
+          <h2 id="druid-title">Druid</h2>
+          <dl className="stats">
+            <div>
+              <dt>Task id</dt>
+              <dd>{j.druid_task_id ? <code className="wrap">{j.druid_task_id}</code> : '—'}</dd>
+            </div>
+            {stats.map(([key, value]) => (
+              <div key={key}>
+                <dt>{key}</dt>
+                <dd>{typeof value === 'number' ? formatCount(value) : String(value)}</dd>
+              </div>
+            ))}
+          </dl>
+          {stats.length === 0 && <p className="muted small">Row stats appear when Druid’s task reports them.</p>}
+        </section>
+      </div>
+
+      <section className="panel" aria-labelledby="timeline-title">
+        <h2 id="timeline-title">Timeline</h2>
+        <p className="muted small">
+          Created {formatDateTime(j.created_at)}
+          {j.finished_at
+            ? ` · finished ${formatDateTime(j.finished_at)} · total ${formatDuration(totalDurationMs(j.created_at, j.finished_at, now))}`
+            : ` · running for ${formatDuration(totalDurationMs(j.created_at, null, now))}`}
+        </p>
+        <Timeline events={j.events} finished={finished} now={now} />
+      </section>
+
+      {finished && hasErrorReport(j) && <ErrorsTable jobId={j.job_id} rowsInvalid={j.rows_invalid} />}
+    </>
+  );
+}

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { ApiError } from '../../api/client';
+import { describeUploadError, findLimit } from './refusal';
+
+const err = (status: number, code: string, message: string, details: Record<string, unknown> = {}) =>
+  new ApiError(status, { code, message, details });
+
+describe('describeUploadError', () => {
+  it('413: says the file is too large and shows the limit from the message', () => {
+    const r = describeUploadError(
+      err(413, 'file_too_large', 'The upload is larger than the limit of 5 GiB; split the file.'),
+    );
+    expect(r.title).toBe('The file is too large');
+    expect(r.limit).toBe('5 GiB');
+    expect(r.hint).toContain('up to 5 GiB');
+    expect(r.message).toContain('split the file');
+  });
+
+  it('413: prefers a byte count in details', () => {
+    expect(findLimit(err(413, 'file_too_large', 'too big', { max_upload_bytes: 5 * 1024 ** 3 }))).toBe('5.00 GiB');
+    expect(findLimit(err(413, 'file_too_large', 'file is 7 GB, limit 5368709120 bytes'))).toBe('5368709120 bytes');
+    expect(findLimit(err(413, 'file_too_large', 'too big'))).toBeUndefined();
+  });
+
+  it('415: names the formats that are accepted', () => {
+    const r = describeUploadError(err(415, 'unsupported_format', 'The file looks like a PNG image.'));
+    expect(r.title).toBe('Unsupported file format');
+    expect(r.hint).toMatch(/CSV, Excel \(XLSX or XLS\), Parquet or JSON/);
+    expect(r.message).toBe('The file looks like a PNG image.');
+  });
+
+  it('422: shows the message and the field at fault', () => {
+    const r = describeUploadError(
+      err(422, 'invalid_field', 'on_invalid must be one of reject, skip', { field: 'on_invalid' }),
+    );
+    expect(r.title).toBe('Check the field “on_invalid”');
+    expect(r.field).toBe('on_invalid');
+    expect(r.message).toBe('on_invalid must be one of reject, skip');
+  });
+
+  it('422: an empty file gets its own words', () => {
+    const r = describeUploadError(err(422, 'empty_file', 'The file is empty (0 bytes).'));
+    expect(r.title).toBe('The file has no data');
+    expect(r.message).toBe('The file is empty (0 bytes).');
+  });
+
+  it('404: unknown datasource', () => {
+    const r = describeUploadError(
+      err(404, 'unknown_datasource', 'No datasource named "salez".', { datasource: 'salez' }),
+    );
+    expect(r.title).toBe('Unknown datasource “salez”');
+    expect(r.hint).toContain('Pick a datasource from the list');
+  });
+
+  it('409: links to the earlier job, from details or from the message', () => {
+    const id = '0d6c0a52-7a53-4a43-9b8e-2f6cbb0f1a11';
+    expect(describeUploadError(err(409, 'duplicate_upload', 'Already uploaded.', { job_id: id })).earlierJobId).toBe(id);
+    const r = describeUploadError(err(409, 'duplicate_upload', `This file was already uploaded as job ${id}.`));
+    expect(r.title).toBe('This file was already uploaded');
+    expect(r.earlierJobId).toBe(id);
+  });
+
+  it('network failures and cancellation', () => {
+    expect(describeUploadError(err(0, 'network_error', 'interrupted')).title).toBe('The upload was interrupted');
+    const c = describeUploadError(err(0, 'cancelled', 'Upload cancelled.'));
+    expect(c.cancelled).toBe(true);
+  });
+
+  it('5xx and anything else', () => {
+    expect(describeUploadError(err(503, 'storage_unavailable', 'S3 is down')).title).toBe(
+      'The server had a problem (503)',
+    );
+    expect(describeUploadError(new Error('boom')).message).toBe('boom');
+  });
+});
