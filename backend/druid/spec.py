@@ -1,0 +1,149 @@
+"""The Druid `index_parallel` task spec for a job's staged rows, as a pure function of its inputs.
+
+Staged input is a UTF-8 CSV with a header row: the schema's columns in schema order (then any extra string
+columns the stager appends), timestamps ISO-8601 UTC with `Z`. The Druid 25 facts behind these choices are in
+/work/shared/reference/druid-local.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from backend.validation.schema import ColumnType, DatasourceSchema
+
+# Druid's own defaults are 75 for realtime tasks, 50 for batch ingestion and 25 for compaction. MEDIUM keeps
+# the batch default; HIGH can take time-chunk locks from default batch and compaction tasks; LOW yields to
+# every other batch job (and ties with compaction, so it waits rather than preempts it).
+_PRIORITIES = {"HIGH": 75, "MEDIUM": 50, "LOW": 25}
+
+_DRUID_DIMENSION_TYPE = {
+    ColumnType.string: "string",
+    ColumnType.long: "long",
+    ColumnType.double: "double",
+    # A timestamp that is not the row time is staged as ISO-8601 text.
+    ColumnType.timestamp: "string",
+}
+
+# Longer ids hang the Overlord's POST for minutes (its metadata column), so refuse them here.
+_MAX_TASK_ID_LENGTH = 255
+
+
+def priority_for(priority_name: str) -> int:
+    """The Druid task priority for a job priority name (HIGH, MEDIUM, LOW; any case)."""
+    try:
+        return _PRIORITIES[priority_name.upper()]
+    except KeyError:
+        raise ValueError(
+            f"unknown priority {priority_name!r}; expected one of {', '.join(_PRIORITIES)}"
+        ) from None
+
+
+def dimensions_spec(schema: DatasourceSchema, extra_string_dimensions: Sequence[str] = ()) -> dict[str, Any]:
+    """Typed dimensions in schema order; the timestamp column is Druid's __time, not a dimension."""
+    dimensions: list[dict[str, str]] = [
+        {"type": _DRUID_DIMENSION_TYPE[c.type], "name": c.name}
+        for c in schema.columns
+        if c.name != schema.timestamp_column
+    ]
+    dimensions += [{"type": "string", "name": name} for name in extra_string_dimensions]
+    return {"dimensions": dimensions}
+
+
+def day_intervals(min_ts: datetime, max_ts: datetime) -> list[str]:
+    """The whole UTC days from min_ts's day to max_ts's day, as one interval.
+
+    One contiguous interval, not one per day with rows: replacing it empties the days in between that have no
+    new rows. That is what "replace this period" means, and it keeps the spec small for long ranges.
+    """
+    if min_ts.tzinfo is None or max_ts.tzinfo is None:
+        raise ValueError("day_intervals needs timezone-aware datetimes")
+    if min_ts > max_ts:
+        raise ValueError(f"min_ts {min_ts.isoformat()} is after max_ts {max_ts.isoformat()}")
+    start = _utc_day(min_ts)
+    end = _utc_day(max_ts) + timedelta(days=1)
+    return [f"{_iso(start)}/{_iso(end)}"]
+
+
+def build_index_parallel_spec(
+    schema: DatasourceSchema,
+    *,
+    datasource: str,
+    task_id: str,
+    input_uris: Sequence[str],
+    append: bool,
+    replace_intervals: Sequence[str] | None,
+    priority: int,
+    max_num_concurrent_subtasks: int = 1,
+    extra_string_dimensions: Sequence[str] = (),
+) -> dict[str, Any]:
+    """The task to POST to the Overlord: ingest the staged CSVs at `input_uris` into `datasource`.
+
+    append=True adds segments next to existing data. append=False replaces exactly `replace_intervals`
+    (required then): existing data there is dropped, staged rows outside them are thrown away by Druid.
+    """
+    _check_task_id(task_id)
+    if not input_uris:
+        raise ValueError("input_uris is empty: nothing to ingest")
+    not_s3 = [uri for uri in input_uris if not uri.startswith("s3://")]
+    if not_s3:
+        raise ValueError(f"input uris must be s3:// uris, got {not_s3}")
+    if append and replace_intervals:
+        raise ValueError("replace_intervals only apply when replacing (append=False)")
+    if not append and not replace_intervals:
+        raise ValueError(
+            "replacing (append=False) needs replace_intervals: the period whose data is replaced"
+        )
+    if max_num_concurrent_subtasks < 1:
+        raise ValueError("max_num_concurrent_subtasks must be >= 1")
+
+    granularity: dict[str, Any] = {"segmentGranularity": "DAY", "queryGranularity": "NONE", "rollup": False}
+    if not append:
+        assert replace_intervals is not None
+        granularity["intervals"] = list(replace_intervals)
+    return {
+        "type": "index_parallel",
+        "id": task_id,
+        "context": {"priority": priority},
+        "spec": {
+            "dataSchema": {
+                "dataSource": datasource,
+                "timestampSpec": {"column": schema.timestamp_column, "format": "iso"},
+                "dimensionsSpec": dimensions_spec(schema, extra_string_dimensions),
+                "granularitySpec": granularity,
+            },
+            "ioConfig": {
+                "type": "index_parallel",
+                "inputSource": {"type": "s3", "uris": list(input_uris)},
+                "inputFormat": {"type": "csv", "findColumnsFromHeader": True},
+                "appendToExisting": append,
+                # Druid accepts dropExisting only together with granularitySpec.intervals: replace mode.
+                "dropExisting": not append,
+            },
+            "tuningConfig": {
+                "type": "index_parallel",
+                # Staged rows were validated: one Druid parse error means a bug, so the task must fail loudly.
+                "maxParseExceptions": 0,
+                "maxSavedParseExceptions": 10,
+                "maxNumConcurrentSubTasks": max_num_concurrent_subtasks,
+                "partitionsSpec": {"type": "dynamic"},
+            },
+        },
+    }
+
+
+def _check_task_id(task_id: str) -> None:
+    if not task_id or "/" in task_id or task_id.startswith(".") or len(task_id) > _MAX_TASK_ID_LENGTH:
+        raise ValueError(
+            f"Druid task id {task_id!r} must be 1-{_MAX_TASK_ID_LENGTH} characters, without '/', "
+            "not starting with '.'"
+        )
+
+
+def _utc_day(instant: datetime) -> datetime:
+    return instant.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _iso(instant: datetime) -> str:
+    return instant.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,156 @@
+"""Build the Pandera (polars backend) schema from a datasource's declaration.
+
+It checks converted frames (declared dtypes; see backend.validation.conversion). Every check is named after
+the rule it enforces, so a failure case's `check` is the `rule` a row reports; not-null is Pandera's own
+`not_nullable` (reported as `required`), and a row check runs at dataframe level under its rule name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from functools import reduce
+
+import pandera.polars as pa
+import polars as pl
+from pandera.api.polars.types import PolarsData
+
+from backend.validation.conversion import polars_dtype
+from backend.validation.schema import (
+    ColumnRule,
+    ColumnSpec,
+    ColumnType,
+    DatasourceSchema,
+    RowCheck,
+    RuleKind,
+    parse_instant,
+)
+
+# Pandera's own names for its built-in column checks.
+PANDERA_NOT_NULL = "not_nullable"
+PANDERA_UNIQUE = "field_uniqueness"
+
+# Float arithmetic must not turn a difference of exactly the tolerance (100.01 vs 100.00) into a failure.
+_FLOAT_SLACK = 1e-9
+
+
+def build_pandera_schema(
+    schema: DatasourceSchema,
+    *,
+    now: datetime | None = None,
+    duplicates: Mapping[str, frozenset[str]] | None = None,
+) -> pa.DataFrameSchema:
+    """The Pandera schema for `schema`'s converted frames.
+
+    `now` bounds `not_in_future` (the rule is left out without it). `duplicates` holds each unique
+    column's file-wide duplicated values (find_duplicate_values); without it, uniqueness is checked within
+    the frame only.
+    """
+    return pa.DataFrameSchema(
+        {c.name: _column(c, now, duplicates) for c in schema.columns},
+        checks=[_row_check(check) for check in schema.row_checks],
+        name=schema.name,
+        # Unknown extra columns are the caller's business (it reports them); validation ignores them.
+        strict=False,
+        ordered=False,
+    )
+
+
+def _column(
+    spec: ColumnSpec, now: datetime | None, duplicates: Mapping[str, frozenset[str]] | None
+) -> pa.Column:
+    checks: list[pa.Check] = []
+    unique_in_frame = False
+    for rule in spec.rules:
+        if rule.kind is RuleKind.unique:
+            if duplicates is None:
+                unique_in_frame = True
+            else:
+                checks.append(_not_duplicated(duplicates.get(spec.name, frozenset())))
+            continue
+        if rule.kind is RuleKind.not_in_future and now is None:
+            continue
+        checks.append(_check(rule, now))
+    return pa.Column(
+        polars_dtype(spec.type),
+        checks=checks,
+        nullable=not spec.required,
+        unique=unique_in_frame,
+        # Conversion already happened, with row-level reports; Pandera's coercion would fail whole columns.
+        coerce=False,
+        required=True,
+        name=spec.name,
+    )
+
+
+def _check(rule: ColumnRule, now: datetime | None) -> pa.Check:
+    kind = rule.kind
+    if kind is RuleKind.not_blank:
+        return _expr_check(kind, lambda c: c.str.strip_chars().str.len_bytes() > 0)
+    if kind is RuleKind.one_of:
+        allowed = pl.lit(pl.Series(values=list(rule.values), dtype=pl.String)).implode()
+        return _expr_check(kind, lambda c: c.is_in(allowed), allowed=list(rule.values))
+    if kind is RuleKind.pattern:
+        assert rule.regex is not None
+        anchored = f"^(?:{rule.regex})$"
+        return _expr_check(kind, lambda c: c.str.contains(anchored), regex=rule.regex)
+    if kind in (RuleKind.min, RuleKind.max):
+        assert rule.bound is not None
+        bound = rule.bound
+        if kind is RuleKind.min:
+            fn: Callable[[pl.Expr], pl.Expr] = (
+                (lambda c: c >= bound) if rule.inclusive else (lambda c: c > bound)
+            )
+        else:
+            fn = (lambda c: c <= bound) if rule.inclusive else (lambda c: c < bound)
+        return _expr_check(kind, fn, bound=bound, inclusive=rule.inclusive)
+    if kind is RuleKind.not_in_future:
+        assert now is not None
+        return _expr_check(
+            kind, lambda c: c <= pl.lit(now, dtype=polars_dtype(ColumnType.timestamp)), now=now
+        )
+    if kind is RuleKind.too_old:
+        assert rule.earliest is not None
+        earliest = parse_instant(rule.earliest)
+        return _expr_check(
+            kind, lambda c: c >= pl.lit(earliest, dtype=polars_dtype(ColumnType.timestamp)), earliest=earliest
+        )
+    raise ValueError(f"no Pandera check for rule {kind}")  # unique is handled by the caller
+
+
+def _not_duplicated(values: frozenset[str]) -> pa.Check:
+    dupes = pl.lit(pl.Series(values=list(values), dtype=pl.String)).implode()
+    return _expr_check(RuleKind.unique, lambda c: ~c.cast(pl.String).is_in(dupes), duplicates=len(values))
+
+
+def _expr_check(name: str, predicate: Callable[[pl.Expr], pl.Expr], **statistics: object) -> pa.Check:
+    """A vectorized column check: `predicate` gets the column expression and returns a boolean one."""
+
+    def run(data: PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(predicate(pl.col(data.key)))
+
+    # Nulls pass value checks (ignore_na): a missing value is reported once, as `required`.
+    return pa.Check(run, name=str(name), statistics=statistics, ignore_na=True)
+
+
+def _row_check(check: RowCheck) -> pa.Check:
+    def run(data: PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(row_check_expression(check))
+
+    return pa.Check(
+        run,
+        name=check.rule,
+        statistics={"column": check.column, "formula": check.formula(), "tolerance": check.tolerance},
+        ignore_na=True,
+    )
+
+
+def expected_value(check: RowCheck) -> pl.Expr:
+    """What `check.column` should hold, from the row's other columns."""
+    terms = [pl.col(f) for f in check.factors] + [1 - pl.col(d) for d in check.discounts]
+    return reduce(lambda a, b: a * b, terms)
+
+
+def row_check_expression(check: RowCheck) -> pl.Expr:
+    """True where the row passes; null (skipped) where an input is missing, which is reported elsewhere."""
+    return (pl.col(check.column) - expected_value(check)).abs() <= check.tolerance + _FLOAT_SLACK

@@ -1,0 +1,397 @@
+"""A datasource's schema declared once, as data: columns, their types and rules, and checks across columns.
+
+The Pandera schema (backend.validation.pandera_schema) and Druid's dimensionsSpec (backend.druid.spec) are
+both built from this declaration, and the schema registry stores it as JSON (schema_to_json and
+schema_from_json). Nothing here imports pandera: the declaration is independent of how it is executed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from backend.errors import ErrorCode, IngestError
+
+# Names the validator and the stager add to frames; a schema column with one of them would be overwritten.
+RESERVED_COLUMN_NAMES = frozenset({"__row", "__time", "errors"})
+
+
+class ColumnType(StrEnum):
+    """The logical type of a column: what the validator converts to and what Druid stores."""
+
+    string = "string"
+    timestamp = "timestamp"
+    long = "long"
+    double = "double"
+
+
+class RuleKind(StrEnum):
+    """A value rule. The value is also the `rule` a failing row reports, so these names are stable."""
+
+    not_blank = "not_blank"
+    unique = "unique"
+    one_of = "one_of"
+    pattern = "pattern"
+    min = "min"
+    max = "max"
+    not_in_future = "not_in_future"
+    too_old = "too_old"
+
+
+# Which rules make sense for which column type; anything else is a mistake in the declaration.
+_RULES_FOR_TYPE: dict[ColumnType, frozenset[RuleKind]] = {
+    ColumnType.string: frozenset({RuleKind.not_blank, RuleKind.unique, RuleKind.one_of, RuleKind.pattern}),
+    ColumnType.long: frozenset({RuleKind.unique, RuleKind.min, RuleKind.max}),
+    ColumnType.double: frozenset({RuleKind.min, RuleKind.max}),
+    ColumnType.timestamp: frozenset({RuleKind.not_in_future, RuleKind.too_old}),
+}
+
+
+@dataclass(frozen=True)
+class ColumnRule:
+    """One rule on a column's values; which fields matter depends on `kind`. Build with the class methods."""
+
+    kind: RuleKind
+    values: tuple[str, ...] = ()  # one_of: the allowed values, case-sensitive
+    regex: str | None = None  # pattern: the whole value must match
+    meaning: str | None = None  # pattern: the regex said for a person ("two upper-case letters")
+    bound: float | None = None  # min / max
+    inclusive: bool = True  # min / max: whether the bound itself is allowed
+    earliest: str | None = (
+        None  # too_old: ISO-8601 instant (UTC when no offset) before which values are refused
+    )
+
+    def __post_init__(self) -> None:
+        kind = self.kind
+        if kind is RuleKind.one_of and not self.values:
+            raise ValueError("a one_of rule needs at least one allowed value")
+        if kind is RuleKind.pattern:
+            if not self.regex:
+                raise ValueError("a pattern rule needs a regex")
+            re.compile(self.regex)
+        if kind in (RuleKind.min, RuleKind.max) and self.bound is None:
+            raise ValueError(f"a {kind} rule needs a bound")
+        if kind is RuleKind.too_old:
+            if self.earliest is None:
+                raise ValueError("a too_old rule needs `earliest`")
+            parse_instant(self.earliest)
+
+    @classmethod
+    def not_blank(cls) -> ColumnRule:
+        return cls(RuleKind.not_blank)
+
+    @classmethod
+    def unique(cls) -> ColumnRule:
+        """Unique within the whole file (checked against a file-wide pre-pass, not per batch)."""
+        return cls(RuleKind.unique)
+
+    @classmethod
+    def one_of(cls, *values: str) -> ColumnRule:
+        return cls(RuleKind.one_of, values=values)
+
+    @classmethod
+    def matches(cls, regex: str, meaning: str | None = None) -> ColumnRule:
+        return cls(RuleKind.pattern, regex=regex, meaning=meaning)
+
+    @classmethod
+    def at_least(cls, bound: float) -> ColumnRule:
+        return cls(RuleKind.min, bound=bound, inclusive=True)
+
+    @classmethod
+    def greater_than(cls, bound: float) -> ColumnRule:
+        return cls(RuleKind.min, bound=bound, inclusive=False)
+
+    @classmethod
+    def at_most(cls, bound: float) -> ColumnRule:
+        return cls(RuleKind.max, bound=bound, inclusive=True)
+
+    @classmethod
+    def less_than(cls, bound: float) -> ColumnRule:
+        return cls(RuleKind.max, bound=bound, inclusive=False)
+
+    @classmethod
+    def not_in_future(cls) -> ColumnRule:
+        """Not after the `now` the validator is given (one `now` per job, so a job's batches agree)."""
+        return cls(RuleKind.not_in_future)
+
+    @classmethod
+    def not_before(cls, earliest: str) -> ColumnRule:
+        return cls(RuleKind.too_old, earliest=earliest)
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """A column: its name in files and in Druid, its type, whether a value is required, and its rules."""
+
+    name: str
+    type: ColumnType
+    required: bool = True
+    rules: tuple[ColumnRule, ...] = ()
+
+    def rule(self, kind: RuleKind) -> ColumnRule | None:
+        return next((r for r in self.rules if r.kind is kind), None)
+
+
+class RowCheckKind(StrEnum):
+    product_equals = "product_equals"
+
+
+@dataclass(frozen=True)
+class RowCheck:
+    """A check across columns of one row, reported on `column` under the rule name `rule`.
+
+    product_equals: column == product(factors) x product(1 - d for d in discounts), within `tolerance`.
+    """
+
+    rule: str
+    column: str
+    factors: tuple[str, ...]
+    discounts: tuple[str, ...] = ()
+    tolerance: float = 0.0
+    kind: RowCheckKind = RowCheckKind.product_equals
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return (*self.factors, *self.discounts)
+
+    def formula(self) -> str:
+        """The expected value said for a person: "Quantity x UnitPrice x (1 - Discount)"."""
+        return " x ".join([*self.factors, *(f"(1 - {d})" for d in self.discounts)])
+
+
+@dataclass(frozen=True)
+class DatasourceSchema:
+    """Everything the validator and the spec builder need to know about one datasource."""
+
+    name: str
+    druid_datasource: str
+    timestamp_column: str
+    columns: tuple[ColumnSpec, ...]
+    row_checks: tuple[RowCheck, ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_declaration(self)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    @property
+    def unique_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.rule(RuleKind.unique) is not None]
+
+    def column(self, name: str) -> ColumnSpec:
+        for spec in self.columns:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+
+def parse_instant(text: str) -> datetime:
+    """An ISO-8601 date or date-time as an aware UTC datetime; no offset means UTC."""
+    value = datetime.fromisoformat(text)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _check_declaration(schema: DatasourceSchema) -> None:
+    names = schema.column_names
+    if not names:
+        raise ValueError(f"schema {schema.name!r} declares no columns")
+    if len(set(names)) != len(names):
+        raise ValueError(f"schema {schema.name!r} declares a column twice")
+    reserved = RESERVED_COLUMN_NAMES.intersection(names)
+    if reserved:
+        raise ValueError(f"column name(s) {sorted(reserved)} are reserved")
+    by_name = {c.name: c for c in schema.columns}
+    ts = by_name.get(schema.timestamp_column)
+    if ts is None or ts.type is not ColumnType.timestamp or not ts.required:
+        raise ValueError(
+            f"timestamp column {schema.timestamp_column!r} must be a declared, required timestamp"
+        )
+    for column in schema.columns:
+        kinds = [r.kind for r in column.rules]
+        if len(set(kinds)) != len(kinds):
+            raise ValueError(f"column {column.name!r} repeats a rule kind")
+        wrong = set(kinds) - _RULES_FOR_TYPE[column.type]
+        if wrong:
+            raise ValueError(f"column {column.name!r} ({column.type}) cannot have rule(s) {sorted(wrong)}")
+    numeric = {ColumnType.long, ColumnType.double}
+    for check in schema.row_checks:
+        for name in (check.column, *check.inputs):
+            if name not in by_name or by_name[name].type not in numeric:
+                raise ValueError(f"row check {check.rule!r} needs numeric column {name!r}")
+        if check.rule in {k.value for k in RuleKind} or check.rule in {"type", "required"}:
+            raise ValueError(f"row check name {check.rule!r} is already a column rule name")
+
+
+SALES_SCHEMA = DatasourceSchema(
+    name="sales",
+    druid_datasource="sales",
+    timestamp_column="TransactionTimestamp",
+    columns=(
+        ColumnSpec("TransactionID", ColumnType.string, rules=(ColumnRule.not_blank(), ColumnRule.unique())),
+        ColumnSpec(
+            "TransactionTimestamp",
+            ColumnType.timestamp,
+            rules=(ColumnRule.not_in_future(), ColumnRule.not_before("2000-01-01T00:00:00Z")),
+        ),
+        ColumnSpec("ProductLine", ColumnType.string, rules=(ColumnRule.not_blank(),)),
+        ColumnSpec("ProductName", ColumnType.string, rules=(ColumnRule.not_blank(),)),
+        ColumnSpec("CustomerID", ColumnType.string, rules=(ColumnRule.not_blank(),)),
+        ColumnSpec("Region", ColumnType.string, rules=(ColumnRule.one_of("NA", "EMEA", "APAC", "LATAM"),)),
+        ColumnSpec(
+            "Country", ColumnType.string, rules=(ColumnRule.matches("[A-Z]{2}", "two upper-case letters"),)
+        ),
+        ColumnSpec(
+            "SalesChannel", ColumnType.string, rules=(ColumnRule.one_of("Online", "Retail", "Partner"),)
+        ),
+        ColumnSpec("Quantity", ColumnType.long, rules=(ColumnRule.at_least(1),)),
+        ColumnSpec("UnitPrice", ColumnType.double, rules=(ColumnRule.greater_than(0),)),
+        ColumnSpec("Discount", ColumnType.double, rules=(ColumnRule.at_least(0), ColumnRule.less_than(1))),
+        ColumnSpec(
+            "Currency", ColumnType.string, rules=(ColumnRule.matches("[A-Z]{3}", "three upper-case letters"),)
+        ),
+        ColumnSpec("Revenue", ColumnType.double, rules=(ColumnRule.at_least(0),)),
+    ),
+    row_checks=(
+        RowCheck(
+            rule="revenue_consistency",
+            column="Revenue",
+            factors=("Quantity", "UnitPrice"),
+            discounts=("Discount",),
+            tolerance=0.01,
+        ),
+    ),
+)
+
+_BUILTIN: dict[str, DatasourceSchema] = {SALES_SCHEMA.name: SALES_SCHEMA}
+
+
+def get_datasource_schema(name: str) -> DatasourceSchema:
+    """The built-in schema called `name`."""
+    try:
+        return _BUILTIN[name]
+    except KeyError:
+        raise IngestError(
+            ErrorCode.unknown_datasource,
+            f"Unknown datasource `{name}`. Known datasources: {', '.join(sorted(_BUILTIN))}.",
+            {"field": "datasource", "datasource": name},
+        ) from None
+
+
+# JSON: plain dicts and lists only (no tuples), so a definition read back from Postgres compares equal to a
+# freshly serialized one; a changed declaration is detected by that comparison.
+
+
+def schema_to_json(schema: DatasourceSchema) -> dict[str, Any]:
+    """The declaration as JSON-ready data (what the schema registry stores)."""
+    return {
+        "name": schema.name,
+        "druid_datasource": schema.druid_datasource,
+        "timestamp_column": schema.timestamp_column,
+        "columns": [
+            {
+                "name": c.name,
+                "type": c.type.value,
+                "required": c.required,
+                "rules": [_rule_to_json(r) for r in c.rules],
+            }
+            for c in schema.columns
+        ],
+        "row_checks": [
+            {
+                "kind": check.kind.value,
+                "rule": check.rule,
+                "column": check.column,
+                "factors": list(check.factors),
+                "discounts": list(check.discounts),
+                "tolerance": check.tolerance,
+            }
+            for check in schema.row_checks
+        ],
+    }
+
+
+def _rule_to_json(rule: ColumnRule) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": rule.kind.value}
+    if rule.kind is RuleKind.one_of:
+        out["values"] = list(rule.values)
+    elif rule.kind is RuleKind.pattern:
+        out["regex"] = rule.regex
+        if rule.meaning is not None:
+            out["meaning"] = rule.meaning
+    elif rule.kind in (RuleKind.min, RuleKind.max):
+        out["bound"] = rule.bound
+        out["inclusive"] = rule.inclusive
+    elif rule.kind is RuleKind.too_old:
+        out["earliest"] = rule.earliest
+    return out
+
+
+def schema_from_json(data: Mapping[str, Any]) -> DatasourceSchema:
+    """A declaration from its JSON form; a malformed one raises IngestError(invalid_field)."""
+    try:
+        return DatasourceSchema(
+            name=_get(data, "name", str),
+            druid_datasource=_get(data, "druid_datasource", str),
+            timestamp_column=_get(data, "timestamp_column", str),
+            columns=tuple(_column_from_json(c) for c in _get(data, "columns", list)),
+            row_checks=tuple(_row_check_from_json(c) for c in data.get("row_checks", [])),
+        )
+    except (ValueError, TypeError, KeyError) as exc:
+        raise IngestError(
+            ErrorCode.invalid_field, f"Invalid schema definition: {exc}", {"field": "schema"}
+        ) from exc
+
+
+def _column_from_json(data: Mapping[str, Any]) -> ColumnSpec:
+    return ColumnSpec(
+        name=_get(data, "name", str),
+        type=ColumnType(_get(data, "type", str)),
+        required=bool(data.get("required", True)),
+        rules=tuple(_rule_from_json(r) for r in data.get("rules", [])),
+    )
+
+
+def _rule_from_json(data: Mapping[str, Any]) -> ColumnRule:
+    bound = data.get("bound")
+    if bound is not None and (isinstance(bound, bool) or not isinstance(bound, int | float)):
+        raise ValueError(f"rule bound must be a number, got {bound!r}")
+    return ColumnRule(
+        kind=RuleKind(_get(data, "kind", str)),
+        values=tuple(str(v) for v in data.get("values", [])),
+        regex=data.get("regex"),
+        meaning=data.get("meaning"),
+        bound=bound,
+        inclusive=bool(data.get("inclusive", True)),
+        earliest=data.get("earliest"),
+    )
+
+
+def _row_check_from_json(data: Mapping[str, Any]) -> RowCheck:
+    return RowCheck(
+        kind=RowCheckKind(_get(data, "kind", str)),
+        rule=_get(data, "rule", str),
+        column=_get(data, "column", str),
+        factors=tuple(str(f) for f in _get(data, "factors", list)),
+        discounts=tuple(str(d) for d in data.get("discounts", [])),
+        tolerance=float(data.get("tolerance", 0.0)),
+    )
+
+
+_T = TypeVar("_T")
+
+
+def _get(data: Mapping[str, Any], key: str, kind: type[_T]) -> _T:
+    value = data[key]
+    if not isinstance(value, kind):
+        raise TypeError(f"`{key}` must be a {kind.__name__}, got {value!r}")
+    return value

@@ -1,0 +1,237 @@
+"""Validate one batch of rows against a datasource schema: typed valid rows, original invalid rows, and a
+row-level error report (row number, column, rule, value, message).
+
+Steps: convert each column to its type (type garbage -> `type` errors), run the Pandera schema lazily so
+every failure is collected, map Pandera's 0-based `index` back to the person-visible `__row`, keep one report
+per cell where one failure explains the others, then split the batch. Python work is per error, never per
+valid row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandera.polars as pa
+import polars as pl
+from pandera.config import ValidationDepth, config_context
+from pandera.errors import SchemaErrors
+
+from backend.errors import ErrorCode, IngestError
+from backend.validation import messages
+from backend.validation.conversion import ConvertedBatch, convert_batch, normalized_strings, polars_dtype
+from backend.validation.pandera_schema import (
+    PANDERA_NOT_NULL,
+    PANDERA_UNIQUE,
+    build_pandera_schema,
+    expected_value,
+)
+from backend.validation.schema import DatasourceSchema, RuleKind
+
+ROW_COLUMN = "__row"
+ERRORS_COLUMN = "errors"
+
+# A missing or unreadable value makes every other rule on that cell noise (an empty ID is also "duplicated"),
+# so the first of these that fails is the only report for its cell.
+_EXPLAINS_THE_REST = (messages.TYPE, messages.REQUIRED, RuleKind.not_blank.value)
+_RULE_ORDER = {
+    rule: i for i, rule in enumerate(dict.fromkeys((*_EXPLAINS_THE_REST, *(k.value for k in RuleKind))))
+}
+_PANDERA_RULE_NAMES = {PANDERA_NOT_NULL: messages.REQUIRED, PANDERA_UNIQUE: RuleKind.unique.value}
+_CELLS_SCHEMA = {"position": pl.Int64, "column": pl.String, "rule": pl.String}
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One failing (row, column, rule). `value` is the cell as the file had it (None when empty)."""
+
+    row: int
+    column: str
+    rule: str
+    value: str | None
+    message: str
+
+
+@dataclass
+class BatchResult:
+    # Valid rows: schema columns in schema order, declared dtypes (timestamp Datetime('us','UTC')), no __row.
+    valid: pl.DataFrame
+    # Invalid rows: __row, the schema columns as the file had them (String), `errors` ("Col: problem; ...").
+    invalid: pl.DataFrame
+    # Every failing (row, column, rule), ordered by row, then schema column order.
+    errors: list[RowError]
+    rows_total: int
+    rows_valid: int
+    rows_invalid: int
+
+
+def find_duplicate_values(values: pl.Series) -> frozenset[str]:
+    """Values that occur more than once in a whole file's column (the pre-pass behind the `unique` rule)."""
+    strings = normalized_strings(values).drop_nulls()
+    return frozenset(strings.filter(strings.is_duplicated()).unique().to_list())
+
+
+def validate_batch(
+    batch: pl.DataFrame,
+    schema: DatasourceSchema,
+    *,
+    duplicates: Mapping[str, frozenset[str]],
+    now: datetime,
+) -> BatchResult:
+    """Check every row of `batch` (schema columns + `__row`) against `schema`.
+
+    `duplicates`: for each unique column, its file-wide duplicated values (find_duplicate_values); every row
+    holding one is invalid. `now`: the bound of `not_in_future`, one value for all batches of a file.
+    """
+    batch = _with_schema_columns(batch, schema)
+    missing = [c for c in schema.unique_columns if c not in duplicates]
+    if missing:
+        raise ValueError(f"duplicates has no entry for unique column(s) {missing}; run find_duplicate_values")
+    converted = convert_batch(batch, schema)
+    pandera_schema = build_pandera_schema(schema, now=now, duplicates=duplicates)
+    cells = _failing_cells(converted, _pandera_failures(pandera_schema, converted.frame), schema)
+    if cells.height == 0:
+        empty_invalid = _invalid_frame(batch.clear(), schema, [])
+        return BatchResult(converted.frame, empty_invalid, [], batch.height, batch.height, 0)
+
+    positions = cells["position"].unique(maintain_order=True).to_list()
+    gather = pl.Series(positions, dtype=pl.UInt32)
+    originals = _as_strings(batch[gather], schema)
+    errors, problems = _report(cells, positions, originals, converted.frame[gather], schema, now)
+    invalid_mask = pl.repeat(False, batch.height, eager=True).scatter(gather, True)
+    valid = converted.frame.filter(~invalid_mask)
+    invalid = _invalid_frame(originals, schema, problems)
+    return BatchResult(valid, invalid, errors, batch.height, valid.height, invalid.height)
+
+
+def _with_schema_columns(batch: pl.DataFrame, schema: DatasourceSchema) -> pl.DataFrame:
+    if ROW_COLUMN not in batch.columns:
+        raise ValueError(f"the batch needs a `{ROW_COLUMN}` column with the row numbers to report")
+    absent = [c for c in schema.columns if c.name not in batch.columns]
+    required = [c.name for c in absent if c.required]
+    if required:
+        raise IngestError(
+            ErrorCode.missing_columns,
+            f"Missing required column(s): {', '.join(required)}.",
+            {"missing": required},
+        )
+    # An optional column the file lacks is a column of empty values.
+    return batch.with_columns(pl.lit(None, polars_dtype(c.type)).alias(c.name) for c in absent)
+
+
+def _pandera_failures(pandera_schema: pa.DataFrameSchema, frame: pl.DataFrame) -> pl.DataFrame | None:
+    """Pandera's failure cases (column, check, index), or None when every row passed."""
+    # An environment's PANDERA_VALIDATION_DEPTH=SCHEMA_ONLY would silently skip every value check.
+    with config_context(validation_depth=ValidationDepth.SCHEMA_AND_DATA):
+        try:
+            pandera_schema.validate(frame, lazy=True)
+        except SchemaErrors as exc:
+            failures: pl.DataFrame = exc.failure_cases
+        else:
+            return None
+    whole_frame = failures.filter(pl.col("index").is_null())
+    if whole_frame.height:
+        # Conversion guarantees dtypes and columns; a frame-level failure is a bug (or a check that raised).
+        raise IngestError(
+            ErrorCode.internal_error,
+            "Validation failed for the whole batch instead of per row.",
+            {"failures": whole_frame.select("column", "check", "failure_case").rows(named=True)},
+        )
+    return failures.select("index", "column", "check")
+
+
+def _failing_cells(
+    converted: ConvertedBatch, failures: pl.DataFrame | None, schema: DatasourceSchema
+) -> pl.DataFrame:
+    """position (0-based), column, rule: one row per reported failure, in report order."""
+    parts = [
+        pl.DataFrame(
+            {"position": positions.cast(pl.Int64), "column": column, "rule": messages.TYPE},
+            schema=_CELLS_SCHEMA,
+        )
+        for column, positions in converted.type_errors.items()
+    ]
+    if failures is not None:
+        row_check_columns = {check.rule: check.column for check in schema.row_checks}
+        check = pl.col("check")
+        parts.append(
+            failures.select(
+                pl.col("index").cast(pl.Int64).alias("position"),
+                # Pandera names a dataframe-level check's column after the schema; the row check knows it.
+                pl.when(check.is_in(list(row_check_columns)))
+                .then(check.replace(row_check_columns))
+                .otherwise(pl.col("column"))
+                .alias("column"),
+                check.replace(_PANDERA_RULE_NAMES).alias("rule"),
+            )
+        )
+    if not parts:
+        return pl.DataFrame(schema=_CELLS_SCHEMA)
+    column_order = {name: i for i, name in enumerate(schema.column_names)}
+    rank = pl.col("rule").replace_strict(_RULE_ORDER, default=len(_RULE_ORDER), return_dtype=pl.Int64)
+    cell = ["position", "column"]
+    return (
+        pl.concat(parts)
+        .unique()
+        .with_columns(rank.alias("rank"))
+        # A missing or unreadable value is the only report for its cell (see _EXPLAINS_THE_REST).
+        .filter(
+            (pl.col("rank").min().over(cell) >= len(_EXPLAINS_THE_REST))
+            | (pl.col("rank") == pl.col("rank").min().over(cell))
+        )
+        .with_columns(
+            pl.col("column").replace_strict(column_order, return_dtype=pl.Int64).alias("column_rank")
+        )
+        .sort("position", "column_rank", "rank", "rule")
+        .select(*cell, "rule")
+    )
+
+
+def _report(
+    cells: pl.DataFrame,
+    positions: list[int],
+    originals: pl.DataFrame,
+    converted: pl.DataFrame,
+    schema: DatasourceSchema,
+    now: datetime,
+) -> tuple[list[RowError], list[str]]:
+    """RowErrors ordered by row then column, and each invalid row's `errors` text (in `positions` order)."""
+    slot = {position: i for i, position in enumerate(positions)}
+    values = {name: originals[name].to_list() for name in originals.columns}
+    rows = values[ROW_COLUMN]
+    row_checks = {check.rule: check for check in schema.row_checks}
+    expected = {
+        check.rule: converted.select(expected_value(check)).to_series().to_list()
+        for check in schema.row_checks
+    }
+    formatters: dict[tuple[str, str], messages.ProblemFormatter] = {}
+    errors: list[RowError] = []
+    problems: list[list[str]] = [[] for _ in positions]
+    for position, column, rule in cells.iter_rows():
+        i = slot[position]
+        value = values[column][i]
+        if rule in row_checks:
+            problem = messages.row_check_problem(row_checks[rule], value, expected[rule][i])
+        else:
+            formatter = formatters.get((column, rule))
+            if formatter is None:
+                formatter = messages.problem_formatter(schema.column(column), rule, now=now)
+                formatters[(column, rule)] = formatter
+            problem = formatter(value)
+        errors.append(RowError(rows[i], column, rule, value, f"{column} {problem}"))
+        problems[i].append(f"{column}: {problem}")
+    # Batches arrive in row order, but a reader may number rows otherwise; the report is by row number.
+    errors.sort(key=lambda e: e.row)
+    return errors, ["; ".join(p) for p in problems]
+
+
+def _as_strings(rows: pl.DataFrame, schema: DatasourceSchema) -> pl.DataFrame:
+    return rows.select(
+        pl.col(ROW_COLUMN).cast(pl.Int64), *(pl.col(name).cast(pl.String) for name in schema.column_names)
+    )
+
+
+def _invalid_frame(originals: pl.DataFrame, schema: DatasourceSchema, problems: list[str]) -> pl.DataFrame:
+    frame = _as_strings(originals, schema) if originals.height == 0 else originals
+    return frame.with_columns(pl.Series(ERRORS_COLUMN, problems, dtype=pl.String))

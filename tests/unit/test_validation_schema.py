@@ -1,0 +1,208 @@
+"""The schema declaration: the built-in sales schema, lookups, declaration checks and the JSON round trip."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from backend.errors import ErrorCode, IngestError
+from backend.validation.schema import (
+    SALES_SCHEMA,
+    ColumnRule,
+    ColumnSpec,
+    ColumnType,
+    DatasourceSchema,
+    RowCheck,
+    RuleKind,
+    get_datasource_schema,
+    schema_from_json,
+    schema_to_json,
+)
+
+SALES_COLUMNS = [
+    "TransactionID",
+    "TransactionTimestamp",
+    "ProductLine",
+    "ProductName",
+    "CustomerID",
+    "Region",
+    "Country",
+    "SalesChannel",
+    "Quantity",
+    "UnitPrice",
+    "Discount",
+    "Currency",
+    "Revenue",
+]
+
+
+def _tiny(**overrides: object) -> DatasourceSchema:
+    fields: dict[str, object] = {
+        "name": "tiny",
+        "druid_datasource": "tiny",
+        "timestamp_column": "ts",
+        "columns": (ColumnSpec("ts", ColumnType.timestamp), ColumnSpec("n", ColumnType.long)),
+    }
+    fields.update(overrides)
+    return DatasourceSchema(**fields)  # type: ignore[arg-type]
+
+
+def test_sales_schema_columns_in_order_all_required() -> None:
+    assert SALES_SCHEMA.name == "sales"
+    assert SALES_SCHEMA.druid_datasource == "sales"
+    assert SALES_SCHEMA.timestamp_column == "TransactionTimestamp"
+    assert SALES_SCHEMA.column_names == SALES_COLUMNS
+    assert SALES_SCHEMA.required_columns == SALES_COLUMNS
+    assert SALES_SCHEMA.unique_columns == ["TransactionID"]
+
+
+def test_sales_schema_types() -> None:
+    types = {c.name: c.type.value for c in SALES_SCHEMA.columns}
+    assert types == {
+        "TransactionID": "string",
+        "TransactionTimestamp": "timestamp",
+        "ProductLine": "string",
+        "ProductName": "string",
+        "CustomerID": "string",
+        "Region": "string",
+        "Country": "string",
+        "SalesChannel": "string",
+        "Quantity": "long",
+        "UnitPrice": "double",
+        "Discount": "double",
+        "Currency": "string",
+        "Revenue": "double",
+    }
+
+
+def test_sales_schema_rules() -> None:
+    assert SALES_SCHEMA.column("Region").rules == (
+        ColumnRule(RuleKind.one_of, values=("NA", "EMEA", "APAC", "LATAM")),
+    )
+    assert SALES_SCHEMA.column("Discount").rules == (
+        ColumnRule(RuleKind.min, bound=0, inclusive=True),
+        ColumnRule(RuleKind.max, bound=1, inclusive=False),
+    )
+    assert SALES_SCHEMA.column("TransactionTimestamp").rules == (
+        ColumnRule(RuleKind.not_in_future),
+        ColumnRule(RuleKind.too_old, earliest="2000-01-01T00:00:00Z"),
+    )
+    assert SALES_SCHEMA.row_checks == (
+        RowCheck(
+            rule="revenue_consistency",
+            column="Revenue",
+            factors=("Quantity", "UnitPrice"),
+            discounts=("Discount",),
+            tolerance=0.01,
+        ),
+    )
+    assert SALES_SCHEMA.row_checks[0].formula() == "Quantity x UnitPrice x (1 - Discount)"
+
+
+def test_get_datasource_schema() -> None:
+    assert get_datasource_schema("sales") is SALES_SCHEMA
+
+
+def test_get_unknown_datasource_schema() -> None:
+    with pytest.raises(IngestError) as caught:
+        get_datasource_schema("salez")
+    assert caught.value.code is ErrorCode.unknown_datasource
+    assert caught.value.message == "Unknown datasource `salez`. Known datasources: sales."
+
+
+def test_json_round_trip_through_text() -> None:
+    stored = json.loads(json.dumps(schema_to_json(SALES_SCHEMA)))
+    assert schema_from_json(stored) == SALES_SCHEMA
+    # The registry detects a changed declaration by comparing with what Postgres returns.
+    assert stored == schema_to_json(SALES_SCHEMA)
+
+
+def test_json_literal_parts() -> None:
+    data = schema_to_json(SALES_SCHEMA)
+    assert data["name"] == "sales"
+    assert data["druid_datasource"] == "sales"
+    assert data["timestamp_column"] == "TransactionTimestamp"
+    assert data["columns"][0] == {
+        "name": "TransactionID",
+        "type": "string",
+        "required": True,
+        "rules": [{"kind": "not_blank"}, {"kind": "unique"}],
+    }
+    assert data["columns"][1]["rules"] == [
+        {"kind": "not_in_future"},
+        {"kind": "too_old", "earliest": "2000-01-01T00:00:00Z"},
+    ]
+    assert data["columns"][6]["rules"] == [
+        {"kind": "pattern", "regex": "[A-Z]{2}", "meaning": "two upper-case letters"}
+    ]
+    assert data["columns"][10]["rules"] == [
+        {"kind": "min", "bound": 0, "inclusive": True},
+        {"kind": "max", "bound": 1, "inclusive": False},
+    ]
+    assert data["row_checks"] == [
+        {
+            "kind": "product_equals",
+            "rule": "revenue_consistency",
+            "column": "Revenue",
+            "factors": ["Quantity", "UnitPrice"],
+            "discounts": ["Discount"],
+            "tolerance": 0.01,
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"name": "x"},
+        {**schema_to_json(SALES_SCHEMA), "columns": "nope"},
+        {**schema_to_json(SALES_SCHEMA), "timestamp_column": "Quantity"},
+        {**schema_to_json(SALES_SCHEMA), "columns": [{"name": "a", "type": "decimal"}]},
+    ],
+)
+def test_json_malformed_definition(broken: dict[str, object]) -> None:
+    with pytest.raises(IngestError) as caught:
+        schema_from_json(broken)
+    assert caught.value.code is ErrorCode.invalid_field
+
+
+def test_declaration_refuses_rule_for_wrong_type() -> None:
+    with pytest.raises(ValueError, match="cannot have rule"):
+        _tiny(
+            columns=(
+                ColumnSpec("ts", ColumnType.timestamp),
+                ColumnSpec("n", ColumnType.long, rules=(ColumnRule.one_of("a"),)),
+            )
+        )
+
+
+def test_declaration_refuses_non_timestamp_time_column() -> None:
+    with pytest.raises(ValueError, match="timestamp column"):
+        _tiny(timestamp_column="n")
+
+
+def test_declaration_refuses_reserved_and_repeated_names() -> None:
+    with pytest.raises(ValueError, match="reserved"):
+        _tiny(columns=(ColumnSpec("ts", ColumnType.timestamp), ColumnSpec("__row", ColumnType.long)))
+    with pytest.raises(ValueError, match="twice"):
+        _tiny(columns=(ColumnSpec("ts", ColumnType.timestamp), ColumnSpec("ts", ColumnType.long)))
+
+
+def test_declaration_refuses_row_check_on_text_column() -> None:
+    columns = (
+        ColumnSpec("ts", ColumnType.timestamp),
+        ColumnSpec("n", ColumnType.long),
+        ColumnSpec("s", ColumnType.string),
+    )
+    with pytest.raises(ValueError, match="numeric column 's'"):
+        _tiny(columns=columns, row_checks=(RowCheck(rule="total", column="n", factors=("s",)),))
+
+
+def test_rule_constructors_check_their_arguments() -> None:
+    with pytest.raises(ValueError):
+        ColumnRule.one_of()
+    with pytest.raises(ValueError):
+        ColumnRule(RuleKind.min)
+    with pytest.raises(ValueError):
+        ColumnRule.not_before("not a date")
