@@ -50,26 +50,11 @@ class IngestClient:
             "Content-Type: application/octet-stream\r\n\r\n"
         ).encode()
         closing = f"\r\n--{boundary}--\r\n".encode()
-        size = path.stat().st_size
-
-        def body() -> Iterator[bytes]:
-            yield preamble
-            sent = 0
-            with path.open("rb") as fh:
-                while chunk := fh.read(1024 * 1024):
-                    sent += len(chunk)
-                    if progress:
-                        progress(sent, size)
-                    yield chunk
-            yield closing
-
+        body = _MultipartBody(preamble, path, closing, progress)
         response = self.http.post(
             f"{self.base_url}/api/v1/uploads",
-            data=body(),
-            headers={
-                "Content-Type": f"multipart/form-data; boundary={boundary}",
-                "Content-Length": str(len(preamble) + size + len(closing)),
-            },
+            data=body,
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}", "Content-Length": str(len(body))},
             timeout=None,
         )
         return self._json(response)
@@ -104,3 +89,42 @@ class IngestClient:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"job {job_id} still {job['state']} after {timeout_s:.0f} s")
             time.sleep(0.5)  # polling interval of a client, not a synchronisation
+
+
+class _MultipartBody:
+    """A file-like body of known length, read piece by piece: requests then sends a Content-Length (the server
+    can refuse an oversized upload before reading it) and never holds the file in memory."""
+
+    def __init__(
+        self, preamble: bytes, path: Path, closing: bytes, progress: Callable[[int, int], None] | None
+    ) -> None:
+        self.size = path.stat().st_size
+        self.parts: Iterator[bytes] = self._parts(preamble, path, closing)
+        self.progress = progress
+        self.length = len(preamble) + self.size + len(closing)
+        self.pending = b""
+
+    def _parts(self, preamble: bytes, path: Path, closing: bytes) -> Iterator[bytes]:
+        yield preamble
+        sent = 0
+        with path.open("rb") as fh:
+            while chunk := fh.read(1024 * 1024):
+                sent += len(chunk)
+                if self.progress:
+                    self.progress(sent, self.size)
+                yield chunk
+        yield closing
+
+    def __len__(self) -> int:
+        return self.length
+
+    def read(self, size: int = -1) -> bytes:
+        while size < 0 or len(self.pending) < size:
+            piece = next(self.parts, None)
+            if piece is None:
+                break
+            self.pending += piece
+        if size < 0:
+            size = len(self.pending)
+        out, self.pending = self.pending[:size], self.pending[size:]
+        return out

@@ -12,7 +12,7 @@ from backend.db.models import Job
 from backend.db.session import session_scope
 from backend.druid.overlord import OverlordClient
 from backend.druid.sql import BrokerSqlClient
-from backend.pipeline.states import JobState
+from backend.pipeline.states import TERMINAL_STATES, JobState
 from backend.settings import Settings
 from backend.storage.object_store import ObjectStore
 
@@ -37,7 +37,10 @@ class StepContext:
     def load(self, job_id: uuid.UUID) -> Job:
         with session_scope() as session:
             job = jobs_repository.get_job(session, job_id)
-            if job is None or job.lease_owner != self.worker_id:
+            if job is None:
+                raise LeaseLost()
+            # A job this worker just finished has no owner any more; that is an ending, not a lost lease.
+            if job.state not in TERMINAL_STATES and job.lease_owner != self.worker_id:
                 raise LeaseLost()
             return job
 

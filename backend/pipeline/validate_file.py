@@ -14,9 +14,9 @@ from pathlib import Path
 
 import polars as pl
 
-from backend.errors import ErrorCode, IngestError
 from backend.formats.kinds import FileFormat
-from backend.formats.reader import ReadLimits, match_columns, open_tabular
+from backend.formats.columns import match_columns, require_columns
+from backend.formats.reader import ReadLimits, open_tabular
 from backend.pipeline.lineage import LINEAGE_COLUMN
 from backend.validation.schema import DatasourceSchema
 from backend.validation.validator import RowError, find_duplicate_values, validate_batch
@@ -59,47 +59,38 @@ def validate_to_files(
     error_sample_limit: int,
     on_batch: Callable[[ValidationTally, int | None], None] | None = None,
 ) -> ValidationTally:
-    table = open_tabular(raw, fmt, limits)
-    match = match_columns(table.columns, schema.column_names, schema.required_columns)
-    if match.missing:
-        raise IngestError(
-            ErrorCode.missing_columns,
-            f"Missing required column(s): {', '.join(match.missing)}. The file has: {', '.join(table.columns)}.",
-            {"missing": match.missing, "found": table.columns},
-        )
-    found_for = {canonical: found for found, canonical in match.mapping.items()}
-    # File-wide uniqueness needs the whole column once; batches then only look values up.
-    duplicates = {
-        column: find_duplicate_values(table.read_column(found_for[column])) for column in schema.unique_columns
-    }
-    tally = ValidationTally(extra_columns=list(match.extra))
-    with (
-        out.staged.open("w", encoding="utf-8", newline="") as staged,
-        out.rejects.open("w", encoding="utf-8", newline="") as rejects,
-        out.errors.open("w", encoding="utf-8", newline="") as errors_file,
-    ):
-        error_writer = csv.writer(errors_file, lineterminator="\n")
-        error_writer.writerow(_ERROR_FIELDS)
-        for batch in table.batches(match.mapping):
-            result = validate_batch(batch, schema, duplicates=duplicates, now=now)
-            _write_valid(result.valid, schema.timestamp_column, lineage_id, staged, header=tally.rows_valid == 0)
-            if result.rows_invalid:
-                result.invalid.write_csv(rejects, include_header=tally.rows_invalid == 0)
-                error_writer.writerows(
-                    (e.row, e.column, e.rule, e.value, e.message) for e in result.errors
-                )
-                room = error_sample_limit - len(tally.error_sample)
-                if room > 0:
-                    tally.error_sample.extend(result.errors[:room])
-            tally.errors_total += len(result.errors)
-            tally.rows_total += result.rows_total
-            tally.rows_valid += result.rows_valid
-            tally.rows_invalid += result.rows_invalid
-            _track_time_range(tally, result.valid, schema.timestamp_column)
-            if on_batch:
-                on_batch(tally, table.approx_total_rows)
-    if tally.rows_total == 0:
-        raise IngestError(ErrorCode.no_data_rows, "The file has a header but no data rows.")
+    with open_tabular(raw, fmt, limits) as table:
+        match = match_columns(table.columns, schema.column_names, schema.required_columns)
+        require_columns(match, table.columns)
+        found_for = {canonical: found for found, canonical in match.mapping.items()}
+        # File-wide uniqueness needs the whole column once; batches then only look values up.
+        duplicates = {
+            column: find_duplicate_values(table.read_column(found_for[column])) for column in schema.unique_columns
+        }
+        tally = ValidationTally(extra_columns=list(match.extra))
+        with (
+            out.staged.open("w", encoding="utf-8", newline="") as staged,
+            out.rejects.open("w", encoding="utf-8", newline="") as rejects,
+            out.errors.open("w", encoding="utf-8", newline="") as errors_file,
+        ):
+            error_writer = csv.writer(errors_file, lineterminator="\n")
+            error_writer.writerow(_ERROR_FIELDS)
+            for batch in table.batches(match.mapping):
+                result = validate_batch(batch, schema, duplicates=duplicates, now=now)
+                _write_valid(result.valid, schema.timestamp_column, lineage_id, staged, header=tally.rows_valid == 0)
+                if result.rows_invalid:
+                    result.invalid.write_csv(rejects, include_header=tally.rows_invalid == 0)
+                    error_writer.writerows((e.row, e.column, e.rule, e.value, e.message) for e in result.errors)
+                    room = error_sample_limit - len(tally.error_sample)
+                    if room > 0:
+                        tally.error_sample.extend(result.errors[:room])
+                tally.errors_total += len(result.errors)
+                tally.rows_total += result.rows_total
+                tally.rows_valid += result.rows_valid
+                tally.rows_invalid += result.rows_invalid
+                _track_time_range(tally, result.valid, schema.timestamp_column)
+                if on_batch:
+                    on_batch(tally, table.approx_total_rows)
     return tally
 
 
