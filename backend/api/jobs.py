@@ -40,8 +40,8 @@ def summary(job: Job) -> JobSummary:
         format=job.format,
         size_bytes=job.size_bytes,
         sha256=job.sha256,
-        priority=Priority(job.priority).name,  # type: ignore[arg-type]
-        options=JobOptions(on_invalid=job.on_invalid, mode=job.mode),  # type: ignore[arg-type]
+        priority=Priority(job.priority).name,
+        options=JobOptions(on_invalid=job.on_invalid, mode=job.mode),
         rows_total=job.rows_total,
         rows_valid=job.rows_valid,
         rows_invalid=job.rows_invalid,

@@ -12,8 +12,8 @@ from backend.api.schemas import ErrorBody, JobOptions, UploadAccepted
 from backend.api.upload_stream import stream_form_to_store
 from backend.db.session import session_scope
 from backend.errors import ErrorCode, IngestError
-from backend.pipeline.sniff import sniff_upload
 from backend.pipeline.intake import StoredUpload, UploadOptions, create_job, parse_option
+from backend.pipeline.sniff import sniff_upload
 from backend.storage import keys
 
 router = APIRouter(prefix="/api/v1", tags=["uploads"])
@@ -74,7 +74,7 @@ async def upload(request: Request, settings: SettingsDep, store: StoreDep) -> Up
         format=detected,
         size_bytes=form.size_bytes,
         sha256=form.sha256,
-        priority=options.priority.name,  # type: ignore[arg-type]
+        priority=options.priority.name,
         options=JobOptions(on_invalid=options.on_invalid.value, mode=options.mode.value),
         links={"self": f"/api/v1/jobs/{job_id}", "errors": f"/api/v1/jobs/{job_id}/errors"},
     )

@@ -58,13 +58,14 @@ def transition(
     session: Session,
     job_id: uuid.UUID,
     target: JobState,
-    message: str,
+    event: str,
     *,
     details: dict[str, Any] | None = None,
     lease_owner: str | None = None,
     **fields: Any,
 ) -> bool:
-    """Move a job to `target` if it is in a state that allows it (and, for a worker, still holds its lease).
+    """Move a job to `target` if it is in a state that allows it (and, for a worker, still holds its lease),
+    recording `event` in its history. `fields` are other columns to set (including the job's own `message`).
 
     Returns False, changing nothing, when the guard fails.
     """
@@ -78,7 +79,7 @@ def transition(
     if result.first() is None:
         return False
     session.execute(
-        insert(JobEvent).values(job_id=job_id, state=target.value, message=message, details=details or {})
+        insert(JobEvent).values(job_id=job_id, state=target.value, message=event, details=details or {})
     )
     return True
 

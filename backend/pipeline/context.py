@@ -45,13 +45,13 @@ class StepContext:
             return job
 
     def move(
-        self, job_id: uuid.UUID, target: JobState, message: str, details: dict[str, Any] | None = None,
+        self, job_id: uuid.UUID, target: JobState, event: str, details: dict[str, Any] | None = None,
         **fields: Any,
     ) -> None:
         """Transition the job this worker holds; losing the guard means the job is no longer ours."""
         with session_scope() as session:
             if not jobs_repository.transition(
-                session, job_id, target, message, details=details, lease_owner=self.worker_id, **fields
+                session, job_id, target, event, details=details, lease_owner=self.worker_id, **fields
             ):
                 raise LeaseLost()
 

@@ -22,7 +22,7 @@ _E = TypeVar("_E", OnInvalid, Mode)
 class UploadOptions:
     datasource: str = "sales"
     on_invalid: OnInvalid = OnInvalid.reject
-    mode: Mode = Mode.append
+    mode: Mode = Mode.APPEND
     priority: Priority = Priority.MEDIUM
 
 

@@ -56,5 +56,6 @@ class OnInvalid(StrEnum):
 
 
 class Mode(StrEnum):
-    append = "append"
-    replace = "replace"
+    # Upper-case member names: a member called `replace` would shadow str.replace.
+    APPEND = "append"
+    REPLACE = "replace"

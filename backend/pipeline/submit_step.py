@@ -31,8 +31,8 @@ def submit(ctx: StepContext, job: Job) -> None:
             datasource=registered.druid_datasource,
             task_id=task_id,
             input_uris=[ctx.store.uri(key) for key in job.staged_keys or []],
-            append=job.mode == Mode.append.value,
-            replace_intervals=job.replace_intervals if job.mode == Mode.replace.value else None,
+            append=job.mode == Mode.APPEND.value,
+            replace_intervals=job.replace_intervals if job.mode == Mode.REPLACE.value else None,
             priority=priority_for(Priority(job.priority).name),
             extra_string_dimensions=[LINEAGE_COLUMN],
         )

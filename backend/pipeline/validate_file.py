@@ -14,8 +14,8 @@ from pathlib import Path
 
 import polars as pl
 
-from backend.formats.kinds import FileFormat
 from backend.formats.columns import match_columns, require_columns
+from backend.formats.kinds import FileFormat
 from backend.formats.reader import ReadLimits, open_tabular
 from backend.pipeline.lineage import LINEAGE_COLUMN
 from backend.validation.schema import DatasourceSchema

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -129,16 +130,15 @@ class MultipartWriter:
         """Drop whatever was written: the partial multipart upload, or nothing if none was started."""
         self.buffer.clear()
         if self.upload_id is not None:
-            try:
+            # Best effort: a bucket lifecycle rule for incomplete uploads is the backstop.
+            with contextlib.suppress(BotoCoreError, ClientError):
                 self.store.client.abort_multipart_upload(
                     Bucket=self.store.bucket, Key=self.key, UploadId=self.upload_id
                 )
-            except (BotoCoreError, ClientError):
-                pass  # Best effort: the bucket's lifecycle rule for incomplete uploads is the backstop.
             self.upload_id = None
 
 
-class _storage_errors:  # noqa: N801 - used as a context manager like a function
+class _storage_errors:
     """Turn S3 client failures into one error code with the operation named."""
 
     def __init__(self, what: str) -> None:

@@ -1,0 +1,115 @@
+"""CSV: delimiter sniffed, Windows-1252 transcoded, every value read as String, in constant memory.
+
+Polars' streaming engine (`scan_csv` + `collect_batches`) reads ahead a bounded amount: measured on 188 MB,
+560 MB and 1.5 GB files with a slow consumer, peak RSS stayed at 0.4-0.7 GB with 250k-row batches.
+Row numbers: the header is the row it is on (1 unless blank lines precede it); each record, even one whose
+quoted field holds line breaks, is one row after it; a blank line is a (skipped) row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+
+from backend.errors import ErrorCode, IngestError
+from backend.formats.csv_diagnose import find_csv_problem
+from backend.formats.csv_dialect import CsvHeader, decode_sample, read_header, sniff_delimiter
+from backend.formats.detect import read_head
+from backend.formats.limits import ReadLimits
+from backend.formats.tabular import ROW_COLUMN, TabularFile, estimate_rows
+from backend.formats.text_encoding import utf8_copy_if_needed
+
+_DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+class CsvFile(TabularFile):
+    """A CSV file; read it through `batches` or `read_column_rows`."""
+
+    def __init__(self, path: Path, limits: ReadLimits) -> None:
+        utf8 = utf8_copy_if_needed(path)
+        source = utf8 or path
+        try:
+            head = read_head(source)
+            sample = decode_sample(head)
+            delimiter = sniff_delimiter(sample)
+            header = read_header(source, delimiter)
+        except BaseException:
+            if utf8 is not None:
+                utf8.unlink(missing_ok=True)
+            raise
+        super().__init__(
+            path,
+            limits,
+            columns=header.names,
+            approx_total_rows=max(estimate_rows(head, source.stat().st_size) - header.row, 0),
+            temporary_paths=[utf8] if utf8 is not None else [],
+        )
+        if not header.names:
+            self.close()
+            raise IngestError(ErrorCode.empty_file, "The file is empty: it has no header row and no data.")
+        self.source = source
+        self.delimiter = delimiter
+        self.header: CsvHeader = header
+        # Positional stand-ins: header names may repeat or be empty, and Polars would rename those silently.
+        self._stand_ins = [f"_{index}" for index in range(len(header.names))]
+        self._stand_in_of = {name: self._stand_ins[i] for i, name in reversed(list(enumerate(header.names)))}
+
+    def _scan(self, file_columns: list[str]) -> pl.LazyFrame:
+        return pl.scan_csv(
+            self.source,
+            separator=self.delimiter,
+            has_header=True,
+            new_columns=self._stand_ins,
+            infer_schema=False,  # every value stays text: "NA", "007", "1e3" reach the validator as written
+            quote_char='"',
+            truncate_ragged_lines=False,
+            raise_if_empty=False,
+            row_index_name=ROW_COLUMN,
+            row_index_offset=self.header.row + 1,
+        ).select(
+            pl.col(ROW_COLUMN).cast(pl.Int64),
+            *(pl.col(self._stand_in_of[name]).alias(name) for name in file_columns),
+        )
+
+    def _frames(self, file_columns: list[str]) -> Iterator[pl.DataFrame]:
+        batches = self._scan(file_columns).collect_batches(chunk_size=self.limits.batch_rows, lazy=True)
+        while True:
+            try:
+                frame = next(batches)
+            except StopIteration:
+                return
+            except pl.exceptions.PolarsError as error:
+                raise self._malformed(error) from error
+            yield frame
+
+    def read_column_rows(self, name: str) -> pl.DataFrame:
+        self._require_column(name)
+        try:
+            return self._scan([name]).collect(engine="streaming")
+        except pl.exceptions.PolarsError as error:
+            raise self._malformed(error) from error
+
+    def _shape_description(self) -> str:
+        return f"a header row with {len(self.columns)} columns ({self._delimiter_name()}-separated)"
+
+    def _delimiter_name(self) -> str:
+        return _DELIMITER_NAMES.get(self.delimiter, repr(self.delimiter))
+
+    def _malformed(self, error: pl.exceptions.PolarsError) -> IngestError:
+        problem = find_csv_problem(self.source, self.delimiter, len(self.columns))
+        if problem is None:
+            return IngestError(
+                ErrorCode.malformed_file,
+                f"The CSV file could not be read ({str(error).splitlines()[0]}). "
+                "Check that every row has the same columns as the header.",
+                {"delimiter": self.delimiter},
+            )
+        return IngestError(
+            ErrorCode.malformed_file,
+            f"Row {problem.row} of the CSV file is malformed: {problem.reason}. "
+            f"The file was read as {self._delimiter_name()}-separated.",
+            {"row": problem.row, "delimiter": self.delimiter},
+        )
+

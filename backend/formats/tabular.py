@@ -1,0 +1,123 @@
+"""What every reader gives the pipeline: header names, then batches renamed to the schema with row numbers.
+
+A format's reader subclasses `TabularFile` and implements `_frames` (file column names, plus `__row`) and
+`read_column_rows`; renaming, blank-row skipping and the "no data rows" refusal live here, once.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from types import TracebackType
+
+import polars as pl
+
+from backend.errors import ErrorCode, IngestError
+from backend.formats.limits import ReadLimits
+
+ROW_COLUMN = "__row"
+"""The row number a person sees in their own tool (see each reader for the exact meaning per format)."""
+
+
+class TabularFile(ABC):
+    """An opened tabular file. Use as a context manager: some formats leave temporary files to remove."""
+
+    def __init__(
+        self,
+        path: Path,
+        limits: ReadLimits,
+        columns: list[str],
+        approx_total_rows: int | None,
+        temporary_paths: list[Path] | None = None,
+    ) -> None:
+        self.path = path
+        self.limits = limits
+        self.columns = columns
+        self.approx_total_rows = approx_total_rows
+        self.blank_rows_skipped = 0
+        self._temporary_paths = list(temporary_paths or [])
+
+    # -- what each format implements ------------------------------------------------------------------------
+
+    @abstractmethod
+    def _frames(self, file_columns: list[str]) -> Iterator[pl.DataFrame]:
+        """Frames of at most batch_rows rows: `file_columns` (String or native types) and Int64 `__row`."""
+
+    @abstractmethod
+    def read_column_rows(self, name: str) -> pl.DataFrame:
+        """The whole file's column `name` (a file header name) as String, with `__row`, in row order."""
+
+    @abstractmethod
+    def _shape_description(self) -> str:
+        """What the file holds, for the no-data-rows message (e.g. "a header row with 13 columns")."""
+
+    # -- the shared contract --------------------------------------------------------------------------------
+
+    def batches(self, wanted: Mapping[str, str]) -> Iterator[pl.DataFrame]:
+        """Batches of the `wanted` columns (file name -> schema name) renamed, plus `__row`; skips blank rows.
+
+        Raises IngestError(no_data_rows) after the last batch if the file held no row with a value.
+        """
+        if not wanted:
+            raise ValueError("batches() needs at least one wanted column")
+        unknown = [name for name in wanted if name not in self.columns]
+        if unknown:
+            raise KeyError(f"not columns of this file: {unknown}")
+        file_columns = list(wanted)
+        renames = {name: wanted[name] for name in file_columns}
+        any_value = pl.any_horizontal(pl.col(name).is_not_null() for name in file_columns)
+        rows = 0
+        for frame in self._frames(file_columns):
+            # Blank lines in CSV and trailing formatted-but-empty rows in Excel are noise, not records.
+            kept = frame.filter(any_value)
+            self.blank_rows_skipped += frame.height - kept.height
+            if kept.height == 0:
+                continue
+            rows += kept.height
+            yield kept.rename(renames).select(ROW_COLUMN, *renames.values())
+        if rows == 0:
+            raise IngestError(
+                ErrorCode.no_data_rows,
+                f"The file has no data rows: it holds {self._shape_description()}. "
+                "Add at least one row of data under the header.",
+                {"columns": self.columns, "blank_rows_skipped": self.blank_rows_skipped},
+            )
+
+    def read_column(self, name: str) -> pl.Series:
+        """The whole file's column `name` (a file header name) as String, in row order, blank rows too."""
+        return self.read_column_rows(name).get_column(name)
+
+    def close(self) -> None:
+        """Remove temporary files this reader made (transcoded copies); safe to call twice."""
+        while self._temporary_paths:
+            self._temporary_paths.pop().unlink(missing_ok=True)
+
+    def __enter__(self) -> TabularFile:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _require_column(self, name: str) -> None:
+        if name not in self.columns:
+            raise KeyError(f"{name!r} is not a column of this file")
+
+
+def estimate_rows(head: bytes, size: int) -> int:
+    """Lines in a file of `size` bytes starting with `head`: exact if head is all of it, else scaled."""
+    # Progress bars need a rough total, not an exact one; counting would cost a pass over the file.
+    lines = head.count(b"\n") + (0 if head.endswith(b"\n") or not head else 1)
+    if len(head) >= size or not head:
+        return lines
+    return int(size * lines / len(head))
+
+
+def slices(frame: pl.DataFrame, batch_rows: int) -> Iterator[pl.DataFrame]:
+    """A frame already in memory, in batch_rows slices (zero-copy)."""
+    yield from frame.iter_slices(batch_rows)
