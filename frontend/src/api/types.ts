@@ -35,19 +35,25 @@ export interface ApiErrorBody {
   details: Record<string, unknown>;
 }
 
+export interface JobOptions {
+  on_invalid: OnInvalid;
+  mode: IngestMode;
+}
+
 /** 202 from POST /uploads. */
 export interface UploadAccepted {
   job_id: string;
   state: JobState;
   datasource: string;
   filename: string;
+  /** The format the first bytes show (csv, xlsx, ...). */
+  format: string | null;
   size_bytes: number;
   sha256: string;
-}
-
-export interface JobOptions {
-  on_invalid: OnInvalid;
-  mode: IngestMode;
+  priority: Priority;
+  options: JobOptions;
+  /** e.g. {"self": "/api/v1/jobs/<id>", "errors": "/api/v1/jobs/<id>/errors"} */
+  links: Record<string, string>;
 }
 
 /** Druid's row counters for the ingestion task, e.g. {"processed": 3000, "processedWithError": 0, ...}. */
@@ -120,6 +126,8 @@ export interface DatasourceColumn {
 
 export interface Datasource {
   name: string;
+  druid_datasource: string;
+  schema_version: number;
   columns: DatasourceColumn[];
 }
 

@@ -108,8 +108,12 @@ describe('<UploadPage>', () => {
       state: 'queued',
       datasource: 'sales',
       filename: 'sales.csv',
+      format: 'csv',
       size_bytes: 11,
       sha256: 'x',
+      priority: 'MEDIUM',
+      options: { on_invalid: 'reject', mode: 'append' },
+      links: { self: '/api/v1/jobs/b7a1e2c4-1111-4222-8333-944455566677' },
     });
     expect(window.location.pathname).toBe('/jobs/b7a1e2c4-1111-4222-8333-944455566677');
   });

@@ -38,6 +38,11 @@ describe('describeUploadError', () => {
     expect(r.message).toBe('on_invalid must be one of reject, skip');
   });
 
+  it("422: reads the field from FastAPI's request validation too", () => {
+    const r = describeUploadError(err(422, 'invalid_field', 'Invalid request: `mode` is invalid.', { fields: ['mode'] }));
+    expect(r.field).toBe('mode');
+  });
+
   it('422: an empty file gets its own words', () => {
     const r = describeUploadError(err(422, 'empty_file', 'The file is empty (0 bytes).'));
     expect(r.title).toBe('The file has no data');

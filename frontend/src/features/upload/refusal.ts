@@ -81,7 +81,10 @@ export function describeUploadError(error: unknown): Refusal {
         hint: 'Upload a CSV, Excel (XLSX or XLS), Parquet or JSON file. The format is read from the file’s content, so renaming a file does not change it: export it again in one of these formats.',
       };
     case 422: {
-      const field = str(error.details, 'field', 'param', 'name');
+      const fields = error.details.fields;
+      const field =
+        str(error.details, 'field', 'param') ??
+        (Array.isArray(fields) && typeof fields[0] === 'string' ? fields[0] : undefined);
       if (error.code === 'empty_file' || error.code === 'no_data_rows') {
         return { title: 'The file has no data', message, hint: 'Choose a file with a header row and at least one data row.' };
       }
