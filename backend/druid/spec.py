@@ -35,9 +35,7 @@ def priority_for(priority_name: str) -> int:
     try:
         return _PRIORITIES[priority_name.upper()]
     except KeyError:
-        raise ValueError(
-            f"unknown priority {priority_name!r}; expected one of {', '.join(_PRIORITIES)}"
-        ) from None
+        raise ValueError(f"unknown priority {priority_name!r}; expected one of {', '.join(_PRIORITIES)}") from None
 
 
 def dimensions_spec(schema: DatasourceSchema, extra_string_dimensions: Sequence[str] = ()) -> dict[str, Any]:
@@ -78,7 +76,7 @@ def build_index_parallel_spec(
     max_num_concurrent_subtasks: int = 1,
     extra_string_dimensions: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The task to POST to the Overlord: ingest the staged CSVs at `input_uris` into `datasource`.
+    """The task to POST to the Overlord: ingest the staged NDJSON objects at `input_uris` into `datasource`.
 
     append=True adds segments next to existing data. append=False replaces exactly `replace_intervals`
     (required then): existing data there is dropped, staged rows outside them are thrown away by Druid.
@@ -92,9 +90,7 @@ def build_index_parallel_spec(
     if append and replace_intervals:
         raise ValueError("replace_intervals only apply when replacing (append=False)")
     if not append and not replace_intervals:
-        raise ValueError(
-            "replacing (append=False) needs replace_intervals: the period whose data is replaced"
-        )
+        raise ValueError("replacing (append=False) needs replace_intervals: the period whose data is replaced")
     if max_num_concurrent_subtasks < 1:
         raise ValueError("max_num_concurrent_subtasks must be >= 1")
 
@@ -116,7 +112,9 @@ def build_index_parallel_spec(
             "ioConfig": {
                 "type": "index_parallel",
                 "inputSource": {"type": "s3", "uris": list(input_uris)},
-                "inputFormat": {"type": "csv", "findColumnsFromHeader": True},
+                # Newline-delimited JSON, not CSV: Druid's CSV reader splits records at every line break, so a quoted
+                # value holding one would not survive.
+                "inputFormat": {"type": "json"},
                 "appendToExisting": append,
                 # Druid accepts dropExisting only together with granularitySpec.intervals: replace mode.
                 "dropExisting": not append,
@@ -136,8 +134,7 @@ def build_index_parallel_spec(
 def _check_task_id(task_id: str) -> None:
     if not task_id or "/" in task_id or task_id.startswith(".") or len(task_id) > _MAX_TASK_ID_LENGTH:
         raise ValueError(
-            f"Druid task id {task_id!r} must be 1-{_MAX_TASK_ID_LENGTH} characters, without '/', "
-            "not starting with '.'"
+            f"Druid task id {task_id!r} must be 1-{_MAX_TASK_ID_LENGTH} characters, without '/', not starting with '.'"
         )
 
 

@@ -21,11 +21,14 @@ def follow_task(ctx: StepContext, job: Job) -> None:
     report = ctx.overlord.task_report(job.druid_task_id) or {}
     stats = build_segments_stats(report) if report else None
     if status.status != "SUCCESS":
-        reason = report.get("errorMsg") or status.error_message or "Druid reported the task FAILED"
+        # The report's errorMsg is complete (the status one is cut to 100 characters) but may be a stack trace:
+        # its first line is the reason, the rest goes to the details.
+        reason = str(report.get("errorMsg") or status.error_message or "Druid reported the task FAILED")
         raise IngestError(
             ErrorCode.druid_task_failed,
-            f"Druid task {job.druid_task_id} failed: {reason}",
-            {"task_id": job.druid_task_id, "row_stats": stats},
+            f"Druid task {job.druid_task_id} failed: {reason.strip().splitlines()[0]}",
+            {"task_id": job.druid_task_id, "row_stats": stats, "druid_error": reason[:4000],
+             "unparseable_events": report.get("unparseableEvents")},
         )
     ctx.set_fields(job.id, druid_row_stats=stats, progress=90)
     ctx.note(job.id, JobState.indexing, "Druid task succeeded; waiting for the rows to be queryable",

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import IO
 
 import polars as pl
 
@@ -44,7 +45,7 @@ class OutputFiles:
 
     @classmethod
     def in_folder(cls, folder: Path) -> OutputFiles:
-        return cls(folder / "staged.csv", folder / "rejects.csv", folder / "errors.csv")
+        return cls(folder / "staged.json", folder / "rejects.csv", folder / "errors.csv")
 
 
 def validate_to_files(
@@ -69,7 +70,7 @@ def validate_to_files(
         }
         tally = ValidationTally(extra_columns=list(match.extra))
         with (
-            out.staged.open("w", encoding="utf-8", newline="") as staged,
+            out.staged.open("wb") as staged,
             out.rejects.open("w", encoding="utf-8", newline="") as rejects,
             out.errors.open("w", encoding="utf-8", newline="") as errors_file,
         ):
@@ -77,7 +78,7 @@ def validate_to_files(
             error_writer.writerow(_ERROR_FIELDS)
             for batch in table.batches(match.mapping):
                 result = validate_batch(batch, schema, duplicates=duplicates, now=now)
-                _write_valid(result.valid, schema.timestamp_column, lineage_id, staged, header=tally.rows_valid == 0)
+                _write_valid(result.valid, schema.timestamp_column, lineage_id, staged)
                 if result.rows_invalid:
                     result.invalid.write_csv(rejects, include_header=tally.rows_invalid == 0)
                     error_writer.writerows((e.row, e.column, e.rule, e.value, e.message) for e in result.errors)
@@ -94,15 +95,16 @@ def validate_to_files(
     return tally
 
 
-def _write_valid(valid: pl.DataFrame, ts: str, lineage_id: str, out: object, *, header: bool) -> None:
-    """Normalized rows for Druid: schema column order, ISO-8601 UTC timestamps, plus the lineage column."""
+def _write_valid(valid: pl.DataFrame, ts: str, lineage_id: str, out: IO[bytes]) -> None:
+    """Normalized rows for Druid as newline-delimited JSON (a value may hold a line break, which Druid's CSV
+    reader cannot carry): ISO-8601 UTC timestamps, typed numbers, plus the lineage column."""
     if valid.height == 0:
         return
     frame = valid.with_columns(
         pl.col(ts).dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%dT%H:%M:%S%.3fZ"),
         pl.lit(lineage_id).alias(LINEAGE_COLUMN),
     )
-    frame.write_csv(out, include_header=header)  # type: ignore[call-overload]
+    frame.write_ndjson(out)
 
 
 def _track_time_range(tally: ValidationTally, valid: pl.DataFrame, ts: str) -> None:

@@ -87,7 +87,7 @@ def _finish(ctx: StepContext, job: Job, tally: ValidationTally, out: OutputFiles
     if rejected:
         return
     staged = keys.staged_key(job.id, job.attempt)
-    ctx.store.upload_file(out.staged, staged)
+    ctx.store.upload_file(out.staged, staged, content_type="application/x-ndjson")
     assert tally.min_ts is not None and tally.max_ts is not None
     intervals = day_intervals(tally.min_ts, tally.max_ts)
     ctx.move(

@@ -20,7 +20,7 @@ def raw_key(job_id: uuid.UUID, filename: str) -> str:
 
 
 def staged_key(job_id: uuid.UUID, attempt: int) -> str:
-    return f"staged/{job_id}/attempt-{attempt}/rows.csv"
+    return f"staged/{job_id}/attempt-{attempt}/rows.json"
 
 
 def rejects_key(job_id: uuid.UUID) -> str:
