@@ -10,10 +10,14 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 # --- installing -------------------------------------------------------------------------------------------
-install: $(VENV)/.installed frontend/node_modules/.installed var/.system-installed ## install everything missing (apt, pip, npm, mvn)
+install: $(VENV)/.installed var/.system-installed var/.browser-installed frontend/node_modules/.installed ## install everything missing (apt, pip, npm, mvn)
 
 var/.system-installed: stack/install.sh stack/druid/pom.xml
 	bash stack/install.sh
+	@mkdir -p var && touch $@
+
+var/.browser-installed: # Debian's Chromium for the browser tests (a test tool's own browser download cannot work here)
+	command -v chromium >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 	@mkdir -p var && touch $@
 
 $(VENV)/.installed: pyproject.toml
