@@ -28,32 +28,36 @@ def sniff_delimiter(sample: str) -> str:
     `sample` is the start of the file (decoded); a record cut off at its end is ignored.
     A file with a single column gets ",".
     """
-    best, best_score = DELIMITERS[0], (0.0, 1)
+    best = DELIMITERS[0]
+    best_score: tuple[int, float, int] | None = None
     for delimiter in DELIMITERS:
-        counts = _field_counts(sample, delimiter)
-        if not counts or counts[0] < 2:
+        records = _records(sample, delimiter)
+        if not records or len(records[0]) < 2:
             continue
+        counts = [len(record) for record in records]
         consistency = sum(1 for count in counts if count == counts[0]) / len(counts)
-        score = (consistency, counts[0])
-        if score > best_score:
+        # A quote left inside a field means the split cut through a quoted value: the wrong delimiter.
+        stray_quotes = sum(1 for record in records for field in record if '"' in field)
+        score = (-stray_quotes, consistency, counts[0])
+        if best_score is None or score > best_score:
             best, best_score = delimiter, score
     return best
 
 
-def _field_counts(sample: str, delimiter: str) -> list[int]:
+def _records(sample: str, delimiter: str) -> list[list[str]]:
     reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
-    counts: list[int] = []
+    records: list[list[str]] = []
     try:
         for record in reader:
             if record:
-                counts.append(len(record))
-            if len(counts) > _SNIFF_RECORDS:
+                records.append(record)
+            if len(records) > _SNIFF_RECORDS:
                 break
     except csv.Error:
         pass  # an open quote at the sample's end: the records before it still count
-    if len(counts) > 1 and not sample.endswith(("\n", "\r")):
-        counts.pop()  # the sample probably cut the last record short
-    return counts
+    if len(records) > 1 and not sample.endswith(("\n", "\r")):
+        records.pop()  # the sample probably cut the last record short
+    return records
 
 
 def decode_sample(head: bytes) -> str:
