@@ -2,3 +2,5 @@
 
 Entry point: ``stack/stackctl.py`` (``up``, ``down``, ``status``); see ``stack/README.md``.
 """
+
+LOOPBACK = "127.0.0.1"  # every service of the stack listens here, and only here

@@ -9,9 +9,8 @@ from string import Template
 import requests
 
 from backend.settings import Settings
-from stack import probes
+from stack import LOOPBACK, probes
 
-HOST = "127.0.0.1"  # the whole stack listens on loopback only
 TEMPLATES = Path(__file__).resolve().parent / "druid" / "conf"
 LIB_STAMP = ".druid-version"  # written by stack/install.sh once the jars for that version are complete
 
@@ -56,12 +55,12 @@ def lib_installed(settings: Settings) -> bool:
 
 
 def base_url(port: int) -> str:
-    return f"http://{HOST}:{port}"
+    return f"http://{LOOPBACK}:{port}"
 
 
 def _template_values(settings: Settings) -> dict[str, str]:
     values = {
-        "host": HOST,
+        "host": LOOPBACK,
         "var_dir": str(settings.var_dir),
         "s3_endpoint_url": settings.s3_endpoint_url,
         "s3_region": settings.s3_region,
@@ -135,7 +134,7 @@ def druid_command(settings: Settings, service: str, heap: str, direct: str | Non
 
 
 def zookeeper_ready(settings: Settings) -> bool:
-    return probes.zookeeper_ok(HOST, settings.zookeeper_port)
+    return probes.zookeeper_ok(LOOPBACK, settings.zookeeper_port)
 
 
 def coordinator_ready(settings: Settings) -> bool:

@@ -13,8 +13,8 @@ from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from backend.settings import REPO_ROOT, Settings
+from stack import LOOPBACK
 
-HOST = "127.0.0.1"
 SUPERUSER = "postgres"  # the cluster's bootstrap role; reached only through the private socket
 STOP_TIMEOUT_S = 30
 
@@ -83,14 +83,14 @@ def command(settings: Settings) -> list[str]:
         "-p",
         str(settings.postgres_port),
         "-c",
-        f"listen_addresses={HOST}",
+        f"listen_addresses={LOOPBACK}",
         "-c",
         f"unix_socket_directories={socket_dir(settings)}",
     ]
 
 
 def is_ready(settings: Settings) -> bool:
-    argv = [str(bin_dir() / "pg_isready"), "-q", "-h", HOST, "-p", str(settings.postgres_port)]
+    argv = [str(bin_dir() / "pg_isready"), "-q", "-h", LOOPBACK, "-p", str(settings.postgres_port)]
     return subprocess.run(argv, check=False).returncode == 0
 
 
@@ -120,9 +120,7 @@ def provision(settings: Settings) -> None:
                 )
             )
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone() is None:
-            conn.execute(
-                sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(database), sql.Identifier(role))
-            )
+            conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(database), sql.Identifier(role)))
 
 
 def migrate(log_path: Path) -> None:

@@ -42,3 +42,12 @@ def zookeeper_ok(host: str, port: int) -> bool:
             return sock.recv(16) == b"imok"
     except OSError:
         return False
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """Whether something already accepts connections on host:port."""
+    try:
+        with socket.create_connection((host, port), timeout=PROBE_TIMEOUT_S):
+            return True
+    except OSError:
+        return False

@@ -10,8 +10,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from mypy_boto3_s3 import S3Client
 
 from backend.settings import Settings
-
-HOST = "127.0.0.1"
+from stack import LOOPBACK
 
 
 def client(settings: Settings) -> S3Client:
@@ -34,7 +33,7 @@ def client(settings: Settings) -> S3Client:
 
 def command(settings: Settings) -> list[str]:
     # moto is pinned to 5.1.22 in the dev extras: 5.2.x breaks Druid's `prefixes` listing (stack/README.md).
-    return [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(settings.s3_port)]
+    return [sys.executable, "-m", "moto.server", "-H", LOOPBACK, "-p", str(settings.s3_port)]
 
 
 def server_answers(settings: Settings) -> bool:

@@ -20,7 +20,7 @@ if __package__ in (None, ""):  # run as a script: make `stack` and `backend` imp
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from backend.settings import Settings, get_settings
-from stack import druid_jvm, postgres, processes, s3
+from stack import LOOPBACK, druid_jvm, postgres, probes, processes, s3
 from stack.processes import ProcessId
 
 STOP_TIMEOUT_S = 30.0  # per service; Druid stops in ~1 s with gracefulShutdownTimeout=PT1S
@@ -40,6 +40,7 @@ class Service:
     name: str
     command: Callable[[Settings], list[str]]
     ready: Callable[[Settings], bool]
+    ports: Callable[[Settings], tuple[int, ...]]  # it listens on; must be free before it starts
     prepare: Action = _nothing  # before start: directories, configuration; idempotent
     provision: Action = _nothing  # once ready after a start: bucket, role, rules; idempotent
     stop: Action | None = None  # a graceful stop of its own; SIGTERM to the process group follows anyway
@@ -56,12 +57,18 @@ def _postgres_provision(settings: Settings) -> None:
 
 
 def _druid(
-    name: str, heap: str, direct: str | None, ready: Callable[[Settings], bool], provision: Action = _nothing
+    name: str,
+    heap: str,
+    direct: str | None,
+    ready: Callable[[Settings], bool],
+    ports: Callable[[Settings], tuple[int, ...]],
+    provision: Action = _nothing,
 ) -> Service:
     return Service(
         name=name,
         command=partial(druid_jvm.druid_command, service=name, heap=heap, direct=direct),
         ready=ready,
+        ports=ports,
         prepare=druid_jvm.prepare,
         provision=provision,
     )
@@ -72,16 +79,24 @@ SERVICES: tuple[Service, ...] = (
         "postgres",
         command=postgres.command,
         ready=postgres.is_ready,
+        ports=lambda s: (s.postgres_port,),
         prepare=_postgres_prepare,
         provision=_postgres_provision,
         stop=postgres.stop,
         user=postgres.os_user(),
     ),
-    Service("s3", command=s3.command, ready=s3.server_answers, provision=s3.ensure_bucket),
+    Service(
+        "s3",
+        command=s3.command,
+        ready=s3.server_answers,
+        ports=lambda s: (s.s3_port,),
+        provision=s3.ensure_bucket,
+    ),
     Service(
         "zookeeper",
         command=druid_jvm.zookeeper_command,
         ready=druid_jvm.zookeeper_ready,
+        ports=lambda s: (s.zookeeper_port,),
         prepare=druid_jvm.prepare,
     ),
     _druid(
@@ -89,11 +104,12 @@ SERVICES: tuple[Service, ...] = (
         "512m",
         None,
         druid_jvm.coordinator_ready,
+        ports=lambda s: (s.druid_coordinator_port, s.druid_metadata_port),  # Derby runs inside it
         provision=druid_jvm.set_default_load_rule,
     ),
-    _druid("indexer", "1g", "256m", druid_jvm.indexer_ready),
-    _druid("historical", "512m", "256m", druid_jvm.historical_ready),
-    _druid("broker", "512m", "256m", druid_jvm.broker_ready),
+    _druid("indexer", "1g", "256m", druid_jvm.indexer_ready, ports=lambda s: (s.druid_indexer_port,)),
+    _druid("historical", "512m", "256m", druid_jvm.historical_ready, ports=lambda s: (s.druid_historical_port,)),
+    _druid("broker", "512m", "256m", druid_jvm.broker_ready, ports=lambda s: (s.druid_broker_port,)),
 )
 
 
@@ -139,9 +155,11 @@ def _stack_lock(settings: Settings) -> Iterator[None]:
 def _wait_ready(settings: Settings, service: Service, proc: ProcessId) -> None:
     """Poll the readiness probe until the deadline; fail early if the process dies."""
     deadline = time.monotonic() + settings.stack_ready_timeout_s
-    while not service.ready(settings):
+    while True:
         if not processes.is_alive(proc):
             raise StackError(f"{service.name} exited before it was ready", log_path(settings, service.name))
+        if service.ready(settings):
+            return
         if time.monotonic() >= deadline:
             raise StackError(
                 f"{service.name} not ready after {settings.stack_ready_timeout_s:.0f} s",
@@ -151,6 +169,10 @@ def _wait_ready(settings: Settings, service: Service, proc: ProcessId) -> None:
 
 
 def _start_service(settings: Settings, service: Service) -> ProcessId:
+    # A foreign process on our port would answer the readiness probe while our process dies on bind.
+    taken = [port for port in service.ports(settings) if probes.port_in_use(LOOPBACK, port)]
+    if taken:
+        raise StackError(f"{service.name}: port {taken} already in use by a process this stack did not start")
     service.prepare(settings)
     proc = processes.start_detached(
         service.command(settings),
@@ -203,9 +225,7 @@ def _stop_service(settings: Settings, service: Service, proc: ProcessId) -> None
     # Also the path after a custom stop: signals whatever is left, SIGKILL at the deadline.
     processes.terminate(proc, STOP_TIMEOUT_S)
     if processes.is_alive(proc):
-        raise StackError(
-            f"{service.name} (pid {proc.pid}) survived SIGKILL", log_path(settings, service.name)
-        )
+        raise StackError(f"{service.name} (pid {proc.pid}) survived SIGKILL", log_path(settings, service.name))
 
 
 def down(settings: Settings | None = None) -> None:
