@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 
 from backend.settings import REPO_ROOT, Settings
 from stack import LOOPBACK
+from stack.processes import run_as
 
 SUPERUSER = "postgres"  # the cluster's bootstrap role; reached only through the private socket
 STOP_TIMEOUT_S = 30
@@ -46,7 +47,7 @@ def socket_dir(settings: Settings) -> Path:
 
 def _run_as_server_user(argv: list[str], log_path: Path) -> None:
     with log_path.open("ab") as log:
-        done = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, user=os_user(), check=False)
+        done = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, check=False, **run_as(os_user()))
     if done.returncode != 0:
         raise PostgresError(f"{' '.join(argv)} exited {done.returncode} (see {log_path})")
 
@@ -149,4 +150,4 @@ def stop(settings: Settings) -> None:
         "-t",
         str(STOP_TIMEOUT_S),
     ]
-    subprocess.run(argv, user=os_user(), check=False, stdout=subprocess.DEVNULL)
+    subprocess.run(argv, check=False, stdout=subprocess.DEVNULL, **run_as(os_user()))

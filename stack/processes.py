@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pwd
 import signal
 import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 POLL_S = 0.2
 
@@ -65,6 +67,14 @@ def write_pid_file(path: Path, proc: ProcessId) -> None:
     path.write_text(f"{proc.pid} {proc.start_ticks}\n")
 
 
+def run_as(user: str | None) -> dict[str, Any]:
+    """subprocess arguments that run a child as user, with that user's group and none of ours (root's)."""
+    if user is None:
+        return {}
+    entry = pwd.getpwnam(user)
+    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+
+
 def start_detached(argv: list[str], log_path: Path, *, cwd: Path, user: str | None = None) -> ProcessId:
     """Start argv in its own session, output appended to log_path; it outlives this Python process."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -78,8 +88,8 @@ def start_detached(argv: list[str], log_path: Path, *, cwd: Path, user: str | No
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=cwd,
-            user=user,
             start_new_session=True,
+            **run_as(user),
         )
     _started[child.pid] = child
     proc = identify(child.pid)
