@@ -74,7 +74,11 @@ def convert_batch(batch: pl.DataFrame, schema: DatasourceSchema) -> ConvertedBat
     for spec in schema.columns:
         original = batch[spec.name]
         converted = fast[spec.name]
-        failed = (converted.is_null() & original.is_not_null()).arg_true()
+        failed_mask = converted.is_null() & original.is_not_null()
+        if spec.type is ColumnType.double and original.dtype == pl.String:
+            # The fast path casts text without its finiteness test ("NaN", "inf"); the retry refuses those.
+            failed_mask = failed_mask | ~converted.is_finite()
+        failed = failed_mask.arg_true()
         if failed.len() and original.dtype == pl.String:
             converted, failed = _retry_leniently(original, converted, failed, spec.type)
         if failed.len():
@@ -106,11 +110,7 @@ def _to_string(col: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     if dtype.is_float():
         # Spreadsheets store every number as a float: an ID typed as 1001 must stay "1001", not "1001.0".
         whole = col.is_finite() & (col == col.floor())
-        return (
-            pl.when(whole)
-            .then(col.cast(pl.Int64, strict=False).cast(pl.String))
-            .otherwise(col.cast(pl.String))
-        )
+        return pl.when(whole).then(col.cast(pl.Int64, strict=False).cast(pl.String)).otherwise(col.cast(pl.String))
     return col.cast(pl.String, strict=False)
 
 
@@ -127,6 +127,12 @@ def _to_double(col: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     if dtype == pl.Boolean:
         return pl.lit(None, pl.Float64)
     number = col.cast(pl.Float64, strict=False)
+    if dtype == pl.String:
+        return number  # convert_batch sends non-finite results to the lenient retry
+    return _finite(number)
+
+
+def _finite(number: pl.Expr) -> pl.Expr:
     # "NaN" and "inf" cast fine but are no quantity or price; Druid would store them as they are.
     return pl.when(number.is_finite()).then(number)
 
@@ -140,9 +146,8 @@ def _to_timestamp(col: pl.Expr, values: pl.Series) -> pl.Expr:
         return col.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
     if dtype == pl.String:
         return _parse_timestamps(col, _likely_format(values))
-    if dtype == pl.Null:
-        return pl.lit(None, TIMESTAMP_DTYPE)
-    # Numbers (an Excel serial date in a cell without date format) or anything else: every cell is garbage.
+    # Numbers (an Excel serial date in a cell without date format) or anything else: every present cell is
+    # garbage. An all-empty column (dtype Null) lands here too, and has no present cells.
     return pl.lit(None, TIMESTAMP_DTYPE)
 
 
@@ -154,7 +159,7 @@ def _parse_timestamps(col: pl.Expr, fmt: _TimestampFormat) -> pl.Expr:
 
 def _likely_format(values: pl.Series) -> _TimestampFormat:
     """The quickest format that parses the first parseable value: files are almost always consistent."""
-    sample = values.drop_nulls().head(20)
+    sample = values.head(1000).drop_nulls().head(20)
     for fmt in (*_FAST_FORMATS, *_GENERAL_FORMATS):
         parsed = sample.to_frame().select(_parse_timestamps(pl.col(values.name), fmt)).to_series()
         if parsed.null_count() < parsed.len():
@@ -169,8 +174,8 @@ def _retry_leniently(
     text = original.gather(failed).str.strip_chars()
     retried = _lenient(text.rename("v"), column_type)
     recovered = retried.is_not_null()
-    if recovered.any():
-        converted = converted.clone().scatter(failed.filter(recovered), retried.filter(recovered))
+    # Every retried cell takes its retry's result: a value or null (a fast-path NaN must not survive).
+    converted = converted.clone().scatter(failed, retried)
     # Blank text is missing, not garbage: it stays null and is reported as `required` if the column is.
     still_failing = ~recovered & (text.str.len_bytes() > 0)
     return converted, failed.filter(still_failing)
@@ -182,14 +187,10 @@ def _lenient(text: pl.Series, column_type: ColumnType) -> pl.Series:
     if column_type is ColumnType.long:
         number = col.cast(pl.Float64, strict=False)
         # "3.0" (a spreadsheet's export of 3) is accepted; "3.5" is not.
-        whole = pl.when(number.is_finite() & (number == number.floor())).then(
-            number.cast(pl.Int64, strict=False)
-        )
+        whole = pl.when(number.is_finite() & (number == number.floor())).then(number.cast(pl.Int64, strict=False))
         return frame.select(pl.coalesce(col.cast(pl.Int64, strict=False), whole)).to_series()
     if column_type is ColumnType.double:
-        return frame.select(_to_double(col, pl.String())).to_series()
+        return frame.select(_finite(col.cast(pl.Float64, strict=False))).to_series()
     if column_type is ColumnType.timestamp:
-        return frame.select(
-            pl.coalesce([_parse_timestamps(col, fmt) for fmt in _GENERAL_FORMATS])
-        ).to_series()
+        return frame.select(pl.coalesce([_parse_timestamps(col, fmt) for fmt in _GENERAL_FORMATS])).to_series()
     return text

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from functools import reduce
+from functools import lru_cache, reduce
 
 import pandera.polars as pa
 import polars as pl
@@ -56,9 +56,7 @@ def build_pandera_schema(
     )
 
 
-def _column(
-    spec: ColumnSpec, now: datetime | None, duplicates: Mapping[str, frozenset[str]] | None
-) -> pa.Column:
+def _column(spec: ColumnSpec, now: datetime | None, duplicates: Mapping[str, frozenset[str]] | None) -> pa.Column:
     checks: list[pa.Check] = []
     unique_in_frame = False
     for rule in spec.rules:
@@ -98,17 +96,13 @@ def _check(rule: ColumnRule, now: datetime | None) -> pa.Check:
         assert rule.bound is not None
         bound = rule.bound
         if kind is RuleKind.min:
-            fn: Callable[[pl.Expr], pl.Expr] = (
-                (lambda c: c >= bound) if rule.inclusive else (lambda c: c > bound)
-            )
+            fn: Callable[[pl.Expr], pl.Expr] = (lambda c: c >= bound) if rule.inclusive else (lambda c: c > bound)
         else:
             fn = (lambda c: c <= bound) if rule.inclusive else (lambda c: c < bound)
         return _expr_check(kind, fn, bound=bound, inclusive=rule.inclusive)
     if kind is RuleKind.not_in_future:
         assert now is not None
-        return _expr_check(
-            kind, lambda c: c <= pl.lit(now, dtype=polars_dtype(ColumnType.timestamp)), now=now
-        )
+        return _expr_check(kind, lambda c: c <= pl.lit(now, dtype=polars_dtype(ColumnType.timestamp)), now=now)
     if kind is RuleKind.too_old:
         assert rule.earliest is not None
         earliest = parse_instant(rule.earliest)
@@ -135,8 +129,14 @@ def _not_blank(data: PolarsData) -> pl.LazyFrame:
 
 
 def _not_duplicated(values: frozenset[str]) -> pa.Check:
-    dupes = pl.lit(pl.Series(values=list(values), dtype=pl.String)).implode()
+    dupes = pl.lit(_as_series(values)).implode()
     return _expr_check(RuleKind.unique, lambda c: ~c.cast(pl.String).is_in(dupes), duplicates=len(values))
+
+
+@lru_cache(maxsize=4)
+def _as_series(values: frozenset[str]) -> pl.Series:
+    # A job passes the same file-wide set for every batch; convert it once, not once per batch.
+    return pl.Series(values=list(values), dtype=pl.String)
 
 
 def _expr_check(name: str, predicate: Callable[[pl.Expr], pl.Expr], **statistics: object) -> pa.Check:

@@ -61,9 +61,7 @@ class ColumnRule:
     meaning: str | None = None  # pattern: the regex said for a person ("two upper-case letters")
     bound: float | None = None  # min / max
     inclusive: bool = True  # min / max: whether the bound itself is allowed
-    earliest: str | None = (
-        None  # too_old: ISO-8601 instant (UTC when no offset) before which values are refused
-    )
+    earliest: str | None = None  # too_old: ISO-8601 instant (UTC when no offset) before which values are refused
 
     def __post_init__(self) -> None:
         kind = self.kind
@@ -213,9 +211,7 @@ def _check_declaration(schema: DatasourceSchema) -> None:
     by_name = {c.name: c for c in schema.columns}
     ts = by_name.get(schema.timestamp_column)
     if ts is None or ts.type is not ColumnType.timestamp or not ts.required:
-        raise ValueError(
-            f"timestamp column {schema.timestamp_column!r} must be a declared, required timestamp"
-        )
+        raise ValueError(f"timestamp column {schema.timestamp_column!r} must be a declared, required timestamp")
     for column in schema.columns:
         kinds = [r.kind for r in column.rules]
         if len(set(kinds)) != len(kinds):
@@ -247,18 +243,12 @@ SALES_SCHEMA = DatasourceSchema(
         ColumnSpec("ProductName", ColumnType.string, rules=(ColumnRule.not_blank(),)),
         ColumnSpec("CustomerID", ColumnType.string, rules=(ColumnRule.not_blank(),)),
         ColumnSpec("Region", ColumnType.string, rules=(ColumnRule.one_of("NA", "EMEA", "APAC", "LATAM"),)),
-        ColumnSpec(
-            "Country", ColumnType.string, rules=(ColumnRule.matches("[A-Z]{2}", "two upper-case letters"),)
-        ),
-        ColumnSpec(
-            "SalesChannel", ColumnType.string, rules=(ColumnRule.one_of("Online", "Retail", "Partner"),)
-        ),
+        ColumnSpec("Country", ColumnType.string, rules=(ColumnRule.matches("[A-Z]{2}", "two upper-case letters"),)),
+        ColumnSpec("SalesChannel", ColumnType.string, rules=(ColumnRule.one_of("Online", "Retail", "Partner"),)),
         ColumnSpec("Quantity", ColumnType.long, rules=(ColumnRule.at_least(1),)),
         ColumnSpec("UnitPrice", ColumnType.double, rules=(ColumnRule.greater_than(0),)),
         ColumnSpec("Discount", ColumnType.double, rules=(ColumnRule.at_least(0), ColumnRule.less_than(1))),
-        ColumnSpec(
-            "Currency", ColumnType.string, rules=(ColumnRule.matches("[A-Z]{3}", "three upper-case letters"),)
-        ),
+        ColumnSpec("Currency", ColumnType.string, rules=(ColumnRule.matches("[A-Z]{3}", "three upper-case letters"),)),
         ColumnSpec("Revenue", ColumnType.double, rules=(ColumnRule.at_least(0),)),
     ),
     row_checks=(
@@ -347,9 +337,7 @@ def schema_from_json(data: Mapping[str, Any]) -> DatasourceSchema:
             row_checks=tuple(_row_check_from_json(c) for c in data.get("row_checks", [])),
         )
     except (ValueError, TypeError, KeyError) as exc:
-        raise IngestError(
-            ErrorCode.invalid_field, f"Invalid schema definition: {exc}", {"field": "schema"}
-        ) from exc
+        raise IngestError(ErrorCode.invalid_field, f"Invalid schema definition: {exc}", {"field": "schema"}) from exc
 
 
 def _column_from_json(data: Mapping[str, Any]) -> ColumnSpec:

@@ -35,9 +35,7 @@ ERRORS_COLUMN = "errors"
 # A missing or unreadable value makes every other rule on that cell noise (an empty ID is also "duplicated"),
 # so the first of these that fails is the only report for its cell.
 _EXPLAINS_THE_REST = (messages.TYPE, messages.REQUIRED, RuleKind.not_blank.value)
-_RULE_ORDER = {
-    rule: i for i, rule in enumerate(dict.fromkeys((*_EXPLAINS_THE_REST, *(k.value for k in RuleKind))))
-}
+_RULE_ORDER = {rule: i for i, rule in enumerate(dict.fromkeys((*_EXPLAINS_THE_REST, *(k.value for k in RuleKind))))}
 _PANDERA_RULE_NAMES = {PANDERA_NOT_NULL: messages.REQUIRED, PANDERA_UNIQUE: RuleKind.unique.value}
 _CELLS_SCHEMA = {"position": pl.Int64, "column": pl.String, "rule": pl.String}
 
@@ -84,6 +82,8 @@ def validate_batch(
     `duplicates`: for each unique column, its file-wide duplicated values (find_duplicate_values); every row
     holding one is invalid. `now`: the bound of `not_in_future`, one value for all batches of a file.
     """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
     batch = _with_schema_columns(batch, schema)
     missing = [c for c in schema.unique_columns if c not in duplicates]
     if missing:
@@ -92,8 +92,8 @@ def validate_batch(
     pandera_schema = build_pandera_schema(schema, now=now, duplicates=duplicates)
     cells = _failing_cells(converted, _pandera_failures(pandera_schema, converted.frame), schema)
     if cells.height == 0:
-        empty_invalid = _invalid_frame(batch.clear(), schema, [])
-        return BatchResult(converted.frame, empty_invalid, [], batch.height, batch.height, 0)
+        no_rows = _invalid_frame(_as_strings(batch.clear(), schema), [])
+        return BatchResult(converted.frame, no_rows, [], batch.height, batch.height, 0)
 
     positions = cells["position"].unique(maintain_order=True).to_list()
     gather = pl.Series(positions, dtype=pl.UInt32)
@@ -101,7 +101,7 @@ def validate_batch(
     errors, problems = _report(cells, positions, originals, converted.frame[gather], schema, now)
     invalid_mask = pl.repeat(False, batch.height, eager=True).scatter(gather, True)
     valid = converted.frame.filter(~invalid_mask)
-    invalid = _invalid_frame(originals, schema, problems)
+    invalid = _invalid_frame(originals, problems)
     return BatchResult(valid, invalid, errors, batch.height, valid.height, invalid.height)
 
 
@@ -141,9 +141,7 @@ def _pandera_failures(pandera_schema: pa.DataFrameSchema, frame: pl.DataFrame) -
     return failures.select("index", "column", "check")
 
 
-def _failing_cells(
-    converted: ConvertedBatch, failures: pl.DataFrame | None, schema: DatasourceSchema
-) -> pl.DataFrame:
+def _failing_cells(converted: ConvertedBatch, failures: pl.DataFrame | None, schema: DatasourceSchema) -> pl.DataFrame:
     """position (0-based), column, rule: one row per reported failure, in report order."""
     parts = [
         pl.DataFrame(
@@ -180,9 +178,7 @@ def _failing_cells(
             (pl.col("rank").min().over(cell) >= len(_EXPLAINS_THE_REST))
             | (pl.col("rank") == pl.col("rank").min().over(cell))
         )
-        .with_columns(
-            pl.col("column").replace_strict(column_order, return_dtype=pl.Int64).alias("column_rank")
-        )
+        .with_columns(pl.col("column").replace_strict(column_order, return_dtype=pl.Int64).alias("column_rank"))
         .sort("position", "column_rank", "rank", "rule")
         .select(*cell, "rule")
     )
@@ -202,8 +198,7 @@ def _report(
     rows = values[ROW_COLUMN]
     row_checks = {check.rule: check for check in schema.row_checks}
     expected = {
-        check.rule: converted.select(expected_value(check)).to_series().to_list()
-        for check in schema.row_checks
+        check.rule: converted.select(expected_value(check)).to_series().to_list() for check in schema.row_checks
     }
     formatters: dict[tuple[str, str], messages.ProblemFormatter] = {}
     errors: list[RowError] = []
@@ -227,11 +222,11 @@ def _report(
 
 
 def _as_strings(rows: pl.DataFrame, schema: DatasourceSchema) -> pl.DataFrame:
+    """The rows as the file had them, for the report and the rejects file (native values as text)."""
     return rows.select(
         pl.col(ROW_COLUMN).cast(pl.Int64), *(pl.col(name).cast(pl.String) for name in schema.column_names)
     )
 
 
-def _invalid_frame(originals: pl.DataFrame, schema: DatasourceSchema, problems: list[str]) -> pl.DataFrame:
-    frame = _as_strings(originals, schema) if originals.height == 0 else originals
-    return frame.with_columns(pl.Series(ERRORS_COLUMN, problems, dtype=pl.String))
+def _invalid_frame(originals: pl.DataFrame, problems: list[str]) -> pl.DataFrame:
+    return originals.with_columns(pl.Series(ERRORS_COLUMN, problems, dtype=pl.String))

@@ -145,9 +145,9 @@ def test_refused_arguments(overrides: dict[str, Any], message: str) -> None:
 
 
 def test_day_intervals_single_day() -> None:
-    assert day_intervals(
-        datetime(2025, 1, 3, 10, tzinfo=UTC), datetime(2025, 1, 3, 23, 59, 59, tzinfo=UTC)
-    ) == ["2025-01-03T00:00:00Z/2025-01-04T00:00:00Z"]
+    assert day_intervals(datetime(2025, 1, 3, 10, tzinfo=UTC), datetime(2025, 1, 3, 23, 59, 59, tzinfo=UTC)) == [
+        "2025-01-03T00:00:00Z/2025-01-04T00:00:00Z"
+    ]
 
 
 def test_day_intervals_span_every_day_between() -> None:
@@ -158,9 +158,9 @@ def test_day_intervals_span_every_day_between() -> None:
 
 def test_day_intervals_are_utc_days() -> None:
     minus_two = timezone(timedelta(hours=-2))
-    assert day_intervals(
-        datetime(2025, 1, 3, 23, 30, tzinfo=minus_two), datetime(2025, 1, 4, 2, tzinfo=UTC)
-    ) == ["2025-01-04T00:00:00Z/2025-01-05T00:00:00Z"]
+    assert day_intervals(datetime(2025, 1, 3, 23, 30, tzinfo=minus_two), datetime(2025, 1, 4, 2, tzinfo=UTC)) == [
+        "2025-01-04T00:00:00Z/2025-01-05T00:00:00Z"
+    ]
 
 
 def test_day_intervals_refuse_naive_or_reversed() -> None:

@@ -63,9 +63,7 @@ def test_checks_are_named_after_rules() -> None:
 
 
 def test_check_statistics_carry_the_declared_values() -> None:
-    schema = build_pandera_schema(
-        SALES_SCHEMA, now=NOW, duplicates={"TransactionID": frozenset({"T1", "T2"})}
-    )
+    schema = build_pandera_schema(SALES_SCHEMA, now=NOW, duplicates={"TransactionID": frozenset({"T1", "T2"})})
     assert schema.columns["Quantity"].checks[0].statistics == {"bound": 1, "inclusive": True}
     assert schema.columns["UnitPrice"].checks[0].statistics == {"bound": 0, "inclusive": False}
     assert schema.columns["Region"].checks[0].statistics == {"allowed": ["NA", "EMEA", "APAC", "LATAM"]}

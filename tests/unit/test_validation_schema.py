@@ -77,9 +77,7 @@ def test_sales_schema_types() -> None:
 
 
 def test_sales_schema_rules() -> None:
-    assert SALES_SCHEMA.column("Region").rules == (
-        ColumnRule(RuleKind.one_of, values=("NA", "EMEA", "APAC", "LATAM")),
-    )
+    assert SALES_SCHEMA.column("Region").rules == (ColumnRule(RuleKind.one_of, values=("NA", "EMEA", "APAC", "LATAM")),)
     assert SALES_SCHEMA.column("Discount").rules == (
         ColumnRule(RuleKind.min, bound=0, inclusive=True),
         ColumnRule(RuleKind.max, bound=1, inclusive=False),
