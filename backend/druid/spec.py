@@ -1,8 +1,8 @@
 """The Druid `index_parallel` task spec for a job's staged rows, as a pure function of its inputs.
 
-Staged input is a UTF-8 CSV with a header row: the schema's columns in schema order (then any extra string
-columns the stager appends), timestamps ISO-8601 UTC with `Z`. The Druid 25 facts behind these choices are in
-/work/shared/reference/druid-local.md.
+Staged input is newline-delimited JSON (UTF-8), one object per valid row: the schema's columns (plus any extra
+string columns the stager adds), timestamps ISO-8601 UTC with `Z`. The Druid 25 facts behind these choices are
+in /work/shared/reference/druid-local.md.
 """
 
 from __future__ import annotations

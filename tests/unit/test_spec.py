@@ -66,7 +66,7 @@ def test_append_spec() -> None:
             "ioConfig": {
                 "type": "index_parallel",
                 "inputSource": {"type": "s3", "uris": ["s3://bucket/staged/job1/1.csv"]},
-                "inputFormat": {"type": "csv", "findColumnsFromHeader": True},
+                "inputFormat": {"type": "json"},
                 "appendToExisting": True,
                 "dropExisting": False,
             },
@@ -110,7 +110,7 @@ def test_replace_spec() -> None:
             "ioConfig": {
                 "type": "index_parallel",
                 "inputSource": {"type": "s3", "uris": ["s3://b/a.csv", "s3://b/b.csv"]},
-                "inputFormat": {"type": "csv", "findColumnsFromHeader": True},
+                "inputFormat": {"type": "json"},
                 "appendToExisting": False,
                 "dropExisting": True,
             },
