@@ -7,12 +7,13 @@ schema_from_json). Nothing here imports pandera: the declaration is independent 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
+
+import polars as pl
 
 from backend.errors import ErrorCode, IngestError
 
@@ -70,7 +71,7 @@ class ColumnRule:
         if kind is RuleKind.pattern:
             if not self.regex:
                 raise ValueError("a pattern rule needs a regex")
-            re.compile(self.regex)
+            _check_regex(self.regex)
         if kind in (RuleKind.min, RuleKind.max) and self.bound is None:
             raise ValueError(f"a {kind} rule needs a bound")
         if kind is RuleKind.too_old:
@@ -191,6 +192,15 @@ class DatasourceSchema:
             if spec.name == name:
                 return spec
         raise KeyError(name)
+
+
+def _check_regex(regex: str) -> None:
+    # Patterns run in polars (Rust regex), which lacks look-around and back-references: refuse such a pattern
+    # when the schema is declared or loaded, not on every batch of every job.
+    try:
+        pl.select(pl.lit("").str.contains(regex))
+    except pl.exceptions.PolarsError as exc:
+        raise ValueError(f"invalid pattern {regex!r}: {exc}") from None
 
 
 def parse_instant(text: str) -> datetime:

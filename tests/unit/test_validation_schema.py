@@ -204,3 +204,8 @@ def test_rule_constructors_check_their_arguments() -> None:
         ColumnRule(RuleKind.min)
     with pytest.raises(ValueError):
         ColumnRule.not_before("not a date")
+
+
+def test_pattern_must_be_one_polars_can_run() -> None:
+    with pytest.raises(ValueError, match="invalid pattern"):
+        ColumnRule.matches("(?=A)[A-Z]{2}")
