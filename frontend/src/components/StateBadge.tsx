@@ -23,9 +23,13 @@ export function stateLook(state: string): StateLook {
   return LOOKS[state as JobState] ?? { label: state, icon: 'info', tone: 'neutral' };
 }
 
-/** The job state as icon + word; the colour only repeats what the word says. */
-export function StateBadge({ state }: { state: string }) {
-  const look = stateLook(state);
+/**
+ * The job state as icon + word; the colour only repeats what the word says. `settled` is for a step that is over
+ * (in the timeline): a busy state then shows a plain check instead of a spinner.
+ */
+export function StateBadge({ state, settled = false }: { state: string; settled?: boolean }) {
+  const current = stateLook(state);
+  const look: StateLook = settled && current.tone === 'busy' ? { ...current, icon: 'check', tone: 'neutral' } : current;
   return (
     <span className={`badge badge-${look.tone}`} data-state={state}>
       <Icon name={look.icon} />

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatAge, formatBytes, formatDuration, formatSpeed, formatTimeLeft } from './format';
+import { formatAge, formatBytes, formatDuration, formatSpeed, formatTimeLeft, humanizeKey } from './format';
 
 describe('formatBytes', () => {
   it.each([
@@ -45,5 +45,13 @@ describe('upload texts', () => {
     expect(formatTimeLeft(0.4)).toBe('less than a second left');
     expect(formatTimeLeft(12.2)).toBe('13 s left');
     expect(formatTimeLeft(150)).toBe('about 3 min left');
+  });
+});
+
+describe('humanizeKey', () => {
+  it('splits camelCase and snake_case', () => {
+    expect(humanizeKey('processedWithError')).toBe('processed with error');
+    expect(humanizeKey('thrown_away')).toBe('thrown away');
+    expect(humanizeKey('processed')).toBe('processed');
   });
 });

@@ -75,3 +75,11 @@ export function formatTime(iso: string): string {
 export function formatCount(n: number | null | undefined): string {
   return n === null || n === undefined ? '—' : n.toLocaleString('en-US');
 }
+
+/** "processedWithError" -> "processed with error", "thrown_away" -> "thrown away". */
+export function humanizeKey(key: string): string {
+  return key
+    .replace(/_/g, ' ')
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase();
+}

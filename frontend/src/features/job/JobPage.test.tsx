@@ -103,7 +103,7 @@ describe('<JobPage> content', () => {
     serveSequence([succeeded]);
     renderWithClient(<JobPage jobId={ID} />);
     expect(await screen.findByText('index_parallel_sales_3f1c2a9e')).toBeInTheDocument();
-    expect(screen.getByText('processedWithError')).toBeInTheDocument();
+    expect(screen.getByText('processed with error')).toBeInTheDocument();
     expect(screen.getByText(/Druid returned/)).toHaveTextContent('Druid returned 3,000 rows for this job.');
     expect(screen.getByText('took 1.0 s')).toBeInTheDocument(); // queued -> validating
     expect(screen.getByText('took 59 s')).toBeInTheDocument(); // validating -> succeeded

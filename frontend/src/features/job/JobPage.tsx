@@ -3,7 +3,7 @@ import { api, ApiError } from '../../api/client';
 import { jobPollInterval } from '../../api/polling';
 import { isTerminal, type Job } from '../../api/types';
 import { StateBadge } from '../../components/StateBadge';
-import { formatBytes, formatCount, formatDateTime, formatDuration } from '../../lib/format';
+import { formatBytes, formatCount, formatDateTime, formatDuration, humanizeKey } from '../../lib/format';
 import { useNow } from '../../lib/useNow';
 import { Link } from '../../router';
 import { ErrorsTable } from './ErrorsTable';
@@ -118,7 +118,7 @@ export function JobPage({ jobId }: { jobId: string }) {
             </div>
             {stats.map(([key, value]) => (
               <div key={key}>
-                <dt>{key}</dt>
+                <dt title={key}>{humanizeKey(key)}</dt>
                 <dd>{typeof value === 'number' ? formatCount(value) : String(value)}</dd>
               </div>
             ))}

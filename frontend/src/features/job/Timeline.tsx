@@ -21,7 +21,7 @@ export function Timeline({ events, finished, now }: { events: JobEvent[]; finish
         return (
           <li key={`${event.at}-${i}`} className={ongoing ? 'timeline-ongoing' : undefined}>
             <div className="timeline-head">
-              <StateBadge state={event.state} />
+              <StateBadge state={event.state} settled={!ongoing} />
               <time dateTime={event.at} title={formatDateTime(event.at)}>
                 {formatTime(event.at)}
               </time>

@@ -50,9 +50,17 @@ export function UploadPage({ upload = uploadFile, now = () => performance.now() 
   const [missingFile, setMissingFile] = useState(false);
   const handle = useRef<UploadHandle | null>(null);
   const fileInput = useRef<HTMLInputElement>(null);
+  const status = useRef<HTMLDivElement>(null);
 
   // Leaving the page cancels an upload still in flight.
   useEffect(() => () => handle.current?.abort(), []);
+
+  // The progress panel and refusals appear below the form: bring them into view when they appear.
+  useEffect(() => {
+    if (phase.kind === 'uploading' || phase.kind === 'refused') {
+      status.current?.scrollIntoView?.({ block: 'nearest', behavior: 'smooth' });
+    }
+  }, [phase.kind]);
 
   const names = datasources.data?.items.map((d) => d.name) ?? [];
   const datasource = names.length && !names.includes(fields.datasource) ? (names[0] as string) : fields.datasource;
@@ -225,7 +233,7 @@ export function UploadPage({ upload = uploadFile, now = () => performance.now() 
         </fieldset>
       </form>
 
-      <div id="upload-status">
+      <div id="upload-status" ref={status}>
         {phase.kind === 'uploading' && (
           <UploadProgress stats={phase.stats} onCancel={() => handle.current?.abort()} />
         )}

@@ -1,0 +1,224 @@
+// @ts-check
+/** Shared pieces of the browser end-to-end tests: the browser, the files they upload, waiting with deadlines. */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const REPO_ROOT = path.resolve(HERE, '../..');
+export const BASE_URL = (process.env.E2E_BASE_URL ?? 'http://127.0.0.1:8000').replace(/\/$/, '');
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** How long a job may take to reach a terminal state (Druid indexing included). */
+export const JOB_TIMEOUT_MS = Number(process.env.E2E_JOB_TIMEOUT_MS ?? 300_000);
+export const SCREENSHOTS = process.env.E2E_SCREENSHOTS ?? path.join(REPO_ROOT, 'docs', 'screenshots');
+export const SAMPLE_CSV = process.env.E2E_SAMPLE_CSV ?? path.join(REPO_ROOT, 'samples', 'sales_sample.csv');
+
+export const TERMINAL = ['succeeded', 'rejected', 'failed', 'cancelled'];
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/**
+ * Waits until the API answers /health, so a backend that is not up fails fast with one clear message.
+ * @param {number} [timeoutMs]
+ */
+export async function waitForBackend(timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const r = await fetch(`${BASE_URL}/health`, { signal: AbortSignal.timeout(3000) });
+      if (r.ok) return;
+      last = `HTTP ${r.status}`;
+    } catch (error) {
+      last = error instanceof Error ? error.message : String(error);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`the API at ${BASE_URL} did not answer /health within ${timeoutMs} ms (${last}); set E2E_BASE_URL`);
+}
+
+/** @param {string} name */
+export function screenshotPath(name) {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  return path.join(SCREENSHOTS, `${name}.png`);
+}
+
+/** A short random tag, so every run uploads bytes no earlier run did. */
+export function runTag() {
+  return randomBytes(4).toString('hex');
+}
+
+const HEADER = [
+  'TransactionID',
+  'TransactionTimestamp',
+  'ProductLine',
+  'ProductName',
+  'CustomerID',
+  'Region',
+  'Country',
+  'SalesChannel',
+  'Quantity',
+  'UnitPrice',
+  'Discount',
+  'Currency',
+  'Revenue',
+];
+const PRODUCTS = [
+  ['Electronics', 'Laptop', 899],
+  ['Home', 'Blender', 79],
+  ['Office', 'Stapler', 12],
+  ['Outdoor', 'Tent', 229],
+];
+const PLACES = [
+  ['US', 'NA', 'USD'],
+  ['DE', 'EMEA', 'EUR'],
+  ['JP', 'APAC', 'JPY'],
+  ['BR', 'LATAM', 'BRL'],
+];
+const CHANNELS = ['Online', 'Retail', 'Partner'];
+
+/**
+ * `n` valid rows of the built-in sales schema, as records (column -> text), deterministic but for the tag.
+ * @param {number} n
+ * @param {string} tag
+ * @returns {Record<string, string>[]}
+ */
+export function salesRows(n, tag) {
+  return Array.from({ length: n }, (_, i) => {
+    const [line, name, price] = /** @type {[string, string, number]} */ (PRODUCTS[i % PRODUCTS.length]);
+    const [country, region, currency] = /** @type {string[]} */ (PLACES[i % PLACES.length]);
+    const quantity = 1 + (i % 5);
+    const discount = [0, 0.05, 0.1][i % 3] ?? 0;
+    const at = new Date(Date.UTC(2025, 0, 1) + i * 3_600_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return {
+      TransactionID: `TXN-E2E-${tag}-${String(i + 1).padStart(6, '0')}`,
+      TransactionTimestamp: at,
+      ProductLine: line,
+      ProductName: name,
+      CustomerID: `CUST-${String(100 + i).padStart(6, '0')}`,
+      Region: /** @type {string} */ (region),
+      Country: /** @type {string} */ (country),
+      SalesChannel: /** @type {string} */ (CHANNELS[i % CHANNELS.length]),
+      Quantity: String(quantity),
+      UnitPrice: price.toFixed(2),
+      Discount: discount.toFixed(2),
+      Currency: /** @type {string} */ (currency),
+      Revenue: (quantity * price * (1 - discount)).toFixed(2),
+    };
+  });
+}
+
+/** @param {Record<string, string>[]} rows */
+export function toCsv(rows) {
+  return `${[HEADER.join(','), ...rows.map((r) => HEADER.map((h) => r[h] ?? '').join(','))].join('\n')}\n`;
+}
+
+/**
+ * The valid file for test (a): the committed 3,000-row sample when it exists, else 200 generated rows.
+ * @param {string} tag
+ * @returns {Promise<{ name: string; buffer: Buffer; rows: number; source: string }>}
+ */
+export async function validSalesFile(tag) {
+  if (existsSync(SAMPLE_CSV)) {
+    const buffer = await readFile(SAMPLE_CSV);
+    const rows = buffer.toString('utf8').split(/\r?\n/).filter((l) => l.trim() !== '').length - 1;
+    return { name: path.basename(SAMPLE_CSV), buffer, rows, source: SAMPLE_CSV };
+  }
+  return { name: `sales_e2e_${tag}.csv`, buffer: Buffer.from(toCsv(salesRows(200, tag))), rows: 200, source: 'generated' };
+}
+
+/**
+ * A 20-row file where data rows 3 and 11 have Quantity 0 and data row 7 has Region XX; every other value is valid
+ * (Revenue of the Quantity-0 rows is 0, so only the Quantity rule fails there).
+ * @param {string} tag
+ */
+export function invalidSalesFile(tag) {
+  const rows = salesRows(20, tag);
+  /** @type {{ dataRow: number; column: string; value: string }[]} */
+  const broken = [
+    { dataRow: 3, column: 'Quantity', value: '0' },
+    { dataRow: 7, column: 'Region', value: 'XX' },
+    { dataRow: 11, column: 'Quantity', value: '0' },
+  ];
+  for (const b of broken) {
+    const row = /** @type {Record<string, string>} */ (rows[b.dataRow - 1]);
+    row[b.column] = b.value;
+    if (b.column === 'Quantity') row.Revenue = '0.00';
+  }
+  return { name: `sales_invalid_${tag}.csv`, buffer: Buffer.from(toCsv(rows)), broken };
+}
+
+/**
+ * A PNG (its real 8-byte signature and an IHDR chunk) named .csv; the tag makes its bytes new each run.
+ * @param {string} tag
+ */
+export function pngNamedCsv(tag) {
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  const ihdr = Buffer.from('0000000d494844520000000100000001080600000001f15c4a00', 'hex');
+  return { name: `picture_${tag}.csv`, buffer: Buffer.concat([signature, ihdr, Buffer.from(tag)]) };
+}
+
+/**
+ * Fills the upload form and submits; resolves when the page has either moved to a job or shown a refusal.
+ * @param {import('playwright-core').Page} page
+ * @param {{ name: string; buffer: Buffer; mimeType?: string }} file
+ * @param {{ onInvalid?: 'reject' | 'skip'; screenshot?: string }} [options]
+ * @returns {Promise<'job' | 'refused'>}
+ */
+export async function uploadThroughPage(page, file, options = {}) {
+  await page.goto(`${BASE_URL}/`);
+  await page.getByRole('heading', { name: 'Upload a file' }).waitFor();
+  await page.getByLabel(/Choose a file/).setInputFiles({
+    name: file.name,
+    mimeType: file.mimeType ?? 'text/csv',
+    buffer: file.buffer,
+  });
+  // The datasource list comes from the API; wait for it so the select holds a real name.
+  await page.locator('#datasource option[value="sales"]').waitFor({ state: 'attached' });
+  await page.getByLabel('Datasource').selectOption('sales');
+  await page.getByRole('radio', { name: options.onInvalid === 'skip' ? /Skip invalid rows/ : /Reject the file/ }).check();
+  if (options.screenshot) await page.screenshot({ path: screenshotPath(options.screenshot), fullPage: true });
+  await page.getByRole('button', { name: 'Upload', exact: true }).click();
+  const refusal = page.locator('#upload-status [role="alert"]');
+  await Promise.race([
+    page.waitForURL(/\/jobs\/[^/]+$/, { timeout: 60_000 }),
+    refusal.waitFor({ timeout: 60_000 }),
+  ]);
+  return /\/jobs\/[^/]+$/.test(new URL(page.url()).pathname) ? 'job' : 'refused';
+}
+
+/**
+ * Waits (up to `timeoutMs`) for the job page to show a terminal state, and returns it.
+ * @param {import('playwright-core').Page} page
+ * @param {number} [timeoutMs]
+ */
+export async function waitForTerminalState(page, timeoutMs = JOB_TIMEOUT_MS) {
+  const selector = TERMINAL.map((s) => `h1 .badge[data-state="${s}"]`).join(', ');
+  await page.locator(selector).waitFor({ timeout: timeoutMs });
+  return /** @type {string} */ (await page.locator('h1 .badge').getAttribute('data-state'));
+}
+
+/**
+ * What the job page says, for assertion messages.
+ * @param {import('playwright-core').Page} page
+ */
+export async function pageText(page) {
+  return (await page.locator('main').innerText()).slice(0, 2000);
+}
