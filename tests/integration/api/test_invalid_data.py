@@ -34,7 +34,10 @@ BAD = {
     4: {"Quantity": "abc", "Currency": "usd"},  # file row 6
     9: {"TransactionTimestamp": "yesterday"},  # file row 11
 }
-EXPECTED = {(3, "Quantity"), (5, "Region"), (6, "Quantity"), (6, "Currency"), (11, "TransactionTimestamp")}
+# Quantity 0 also breaks Revenue == Quantity x UnitPrice x (1 - Discount); "abc" is no number, so that row's
+# Revenue is not judged.
+EXPECTED = {(3, "Quantity"), (3, "Revenue"), (5, "Region"), (6, "Quantity"), (6, "Currency"),
+            (11, "TransactionTimestamp")}
 
 
 def test_reject_reports_exact_rows_and_ingests_nothing(service: Service) -> None:
