@@ -1,0 +1,86 @@
+"""The rest of the public contract: listing and filtering jobs, OpenAPI, readiness naming what is down, and row
+numbers as a person sees them in formats other than CSV."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import datetime
+
+import polars as pl
+import requests
+
+from backend.sample_data import generate_sales
+from backend.settings import REPO_ROOT
+
+from .conftest import Service
+
+
+def test_jobs_are_listed_newest_first_and_filtered(service: Service) -> None:
+    rejected = service.wait(service.accepted(b"TransactionID\n1\n", "one-column.csv"))
+    assert rejected["state"] == "rejected"
+    listing = requests.get(f"{service.url}/api/v1/jobs", params={"state": "rejected", "limit": 5}, timeout=10).json()
+    assert listing["total"] >= 1
+    assert listing["items"][0]["job_id"] == rejected["job_id"]
+    assert all(item["state"] == "rejected" for item in listing["items"])
+    created = [item["created_at"] for item in listing["items"]]
+    assert created == sorted(created, reverse=True)
+    none = requests.get(f"{service.url}/api/v1/jobs", params={"datasource": "no-such"}, timeout=10).json()
+    assert none == {"total": 0, "items": []}
+    bad = requests.get(f"{service.url}/api/v1/jobs", params={"state": "sleeping"}, timeout=10)
+    assert bad.status_code == 422 and bad.json()["code"] == "invalid_field"
+
+
+def test_openapi_documents_the_contract(service: Service) -> None:
+    spec = requests.get(f"{service.url}/openapi.json", timeout=10).json()
+    for path in ("/api/v1/uploads", "/api/v1/jobs", "/api/v1/jobs/{job_id}", "/api/v1/jobs/{job_id}/errors",
+                 "/api/v1/jobs/{job_id}/rejects", "/health", "/ready"):
+        assert path in spec["paths"], path
+    assert requests.get(f"{service.url}/docs", timeout=10).status_code == 200
+
+
+def test_ready_names_what_is_unreachable(service: Service) -> None:
+    env = dict(os.environ, INGEST_API_PORT="18766", INGEST_DRUID_OVERLORD_URL="http://127.0.0.1:9")
+    process = subprocess.Popen([sys.executable, "-m", "backend.cli", "serve", "--port", "18766"], env=env,
+                               cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                response = requests.get("http://127.0.0.1:18766/ready", timeout=5)
+                break
+            except requests.RequestException:
+                assert time.monotonic() < deadline, "API did not start"
+                time.sleep(0.2)
+        assert response.status_code == 503
+        body = response.json()
+        assert body["checks"]["postgres"] == "ok" and body["checks"]["s3"] == "ok"
+        assert body["checks"]["druid_overlord"].startswith("unreachable")
+        assert requests.get("http://127.0.0.1:18766/health", timeout=5).status_code == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_ndjson_errors_use_line_numbers(service: Service) -> None:
+    records = generate_sales(4, seed=41, start=datetime(2024, 8, 1), days=1).to_dicts()
+    records[2]["Region"] = "Mars"
+    lines = [json.dumps(records[0]), json.dumps(records[1]), "", json.dumps(records[2]), json.dumps(records[3])]
+    job = service.wait(service.accepted(("\n".join(lines) + "\n").encode(), "records.ndjson"))
+    assert job["state"] == "rejected"
+    assert [(e["row"], e["column"]) for e in service.errors(job["job_id"])["items"]] == [(4, "Region")]
+
+
+def test_parquet_errors_use_record_numbers(service: Service) -> None:
+    frame = generate_sales(5, seed=42, start=datetime(2024, 8, 2), days=1).with_columns(
+        pl.when(pl.int_range(pl.len()) == 3).then(pl.lit("usd")).otherwise(pl.col("Currency")).alias("Currency")
+    )
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer)
+    job = service.wait(service.accepted(buffer.getvalue(), "sales.parquet"))
+    assert job["state"] == "rejected"
+    assert [(e["row"], e["column"]) for e in service.errors(job["job_id"])["items"]] == [(4, "Currency")]
