@@ -57,7 +57,7 @@ export interface UploadAccepted {
 }
 
 /** Druid's row counters for the ingestion task, e.g. {"processed": 3000, "processedWithError": 0, ...}. */
-export type DruidRowStats = Record<string, number>;
+export type DruidRowStats = Record<string, unknown>;
 
 export interface JobEvent {
   state: string;

@@ -11,6 +11,11 @@ import { Receipt } from './Receipt';
 import { Timeline } from './Timeline';
 import { totalDurationMs } from './timeline';
 
+function statValue(value: unknown): string {
+  if (typeof value === 'number') return formatCount(value);
+  return typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
+}
+
 function hasErrorReport(job: Job): boolean {
   return (job.rows_invalid ?? 0) > 0 || job.code === 'validation_failed';
 }
@@ -119,7 +124,7 @@ export function JobPage({ jobId }: { jobId: string }) {
             {stats.map(([key, value]) => (
               <div key={key}>
                 <dt title={key}>{humanizeKey(key)}</dt>
-                <dd>{typeof value === 'number' ? formatCount(value) : String(value)}</dd>
+                <dd>{statValue(value)}</dd>
               </div>
             ))}
           </dl>
