@@ -1,5 +1,6 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { api } from '../../api/client';
+import { useDatasources } from '../../api/queries';
 import { jobsPollInterval } from '../../api/polling';
 import { JOB_STATES, type JobState } from '../../api/types';
 import { StateBadge, stateLook } from '../../components/StateBadge';
@@ -22,11 +23,7 @@ export function JobsPage() {
   const offset = parseOffset(params.get('offset'));
   const now = useNow(15_000);
 
-  const datasources = useQuery({
-    queryKey: ['datasources'],
-    queryFn: ({ signal }) => api.datasources(signal),
-    staleTime: 60_000,
-  });
+  const datasources = useDatasources();
   const jobs = useQuery({
     queryKey: ['jobs', { state, datasource, offset }],
     queryFn: ({ signal }) => api.jobs({ state, datasource, limit: PAGE_SIZE, offset }, signal),

@@ -1,6 +1,6 @@
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { api } from '../../api/client';
+import { useDatasources } from '../../api/queries';
 import { uploadFile, type UploadHandle } from '../../api/upload';
 import { PRIORITIES, type IngestMode, type OnInvalid, type Priority, type UploadFields } from '../../api/types';
 import { navigate } from '../../router';
@@ -34,11 +34,7 @@ const MODES: { value: IngestMode; label: string; help: string }[] = [
 
 export function UploadPage({ upload = uploadFile, now = () => performance.now() }: UploadPageProps) {
   const queryClient = useQueryClient();
-  const datasources = useQuery({
-    queryKey: ['datasources'],
-    queryFn: ({ signal }) => api.datasources(signal),
-    staleTime: 60_000,
-  });
+  const datasources = useDatasources();
   const [file, setFile] = useState<File | null>(null);
   const [fields, setFields] = useState<UploadFields>({
     datasource: 'sales',
