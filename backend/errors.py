@@ -30,6 +30,8 @@ class ErrorCode(StrEnum):
     druid_task_failed = "druid_task_failed"
     druid_unavailable = "druid_unavailable"
     druid_rows_mismatch = "druid_rows_mismatch"
+    druid_task_pending_timeout = "druid_task_pending_timeout"
+    cancelled = "cancelled"
     storage_unavailable = "storage_unavailable"
     internal_error = "internal_error"
 

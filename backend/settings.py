@@ -36,11 +36,21 @@ class Settings(BaseSettings):
     druid_poll_max_s: float = 5.0
     druid_task_timeout_s: float = 1800.0
     druid_query_visible_timeout_s: float = 120.0
+    # A task the Overlord keeps PENDING/WAITING longer than this is shut down and the job fails saying so.
+    druid_pending_timeout_s: float = 600.0
+    # Protecting a shared Overlord: at most this many jobs hold a Druid task at once, submissions spaced apart.
+    druid_max_running_tasks: int = Field(default=4, ge=1)
+    druid_min_submit_interval_s: float = Field(default=0.0, ge=0)
+    # Transient faults (S3, PostgreSQL, Overlord unreachable or 5xx): retried with exponential backoff + jitter.
+    transient_retry_attempts: int = Field(default=6, ge=1)
+    transient_retry_base_s: float = 1.0
+    transient_retry_max_s: float = 30.0
 
     # HTTP API.
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     max_upload_bytes: int = 5 * 1024**3
+    max_records_bytes: int = 256 * 1024**2
 
     # Worker.
     worker_lease_s: float = 30.0

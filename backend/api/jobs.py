@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
-from backend.api.deps import SessionDep, StoreDep
+from backend.api.deps import SessionDep, SettingsDep, StoreDep
 from backend.api.schemas import (
     ErrorBody,
     ErrorList,
@@ -21,7 +21,9 @@ from backend.api.schemas import (
 )
 from backend.db import jobs_repository
 from backend.db.models import Job
+from backend.druid.overlord import OverlordClient
 from backend.errors import ErrorCode, IngestError
+from backend.pipeline.control import cancel_job, retry_job
 from backend.pipeline.states import JobState, Priority
 from backend.storage import keys
 
@@ -85,6 +87,23 @@ def get_job(session: SessionDep, job_id: uuid.UUID) -> JobDetail:
         for e in jobs_repository.list_events(session, job_id)
     ]
     return JobDetail(**summary(job).model_dump(), events=events)
+
+
+@router.post(
+    "/{job_id}/cancel", response_model=JobSummary, responses={**_NOT_FOUND, 409: {"model": ErrorBody}},
+    summary="Cancel an unfinished job (its Druid task is shut down); 409 if it already ended",
+)
+def cancel(session: SessionDep, settings: SettingsDep, job_id: uuid.UUID) -> JobSummary:
+    overlord = OverlordClient(settings.druid_overlord_url, settings.druid_request_timeout_s)
+    return summary(cancel_job(session, job_id, overlord))
+
+
+@router.post(
+    "/{job_id}/retry", response_model=JobSummary, responses={**_NOT_FOUND, 409: {"model": ErrorBody}},
+    summary="Run a failed job again from its stored upload, as a new attempt; 409 unless it failed",
+)
+def retry(session: SessionDep, job_id: uuid.UUID) -> JobSummary:
+    return summary(retry_job(session, job_id))
 
 
 @router.get(

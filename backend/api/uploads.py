@@ -12,14 +12,21 @@ from backend.api.schemas import ErrorBody, JobOptions, UploadAccepted
 from backend.api.upload_stream import stream_form_to_store
 from backend.db.session import session_scope
 from backend.errors import ErrorCode, IngestError
-from backend.pipeline.intake import StoredUpload, UploadOptions, create_job, parse_option
+from backend.pipeline.intake import (
+    StoredUpload,
+    UploadOptions,
+    create_job,
+    parse_flag,
+    parse_option,
+    refuse_duplicate,
+)
 from backend.pipeline.sniff import sniff_upload
 from backend.storage import keys
 
 router = APIRouter(prefix="/api/v1", tags=["uploads"])
 
 _ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorBody} for code in (404, 413, 415, 422)
+    code: {"model": ErrorBody} for code in (404, 409, 413, 415, 422)
 }
 
 
@@ -31,7 +38,8 @@ _ERRORS: dict[int | str, dict[str, object]] = {
     summary="Upload a file (multipart/form-data) and queue its ingestion",
     description=(
         "Form fields: `file` (required), `datasource` (default `sales`), `on_invalid` (`reject` | `skip`), "
-        "`mode` (`append` | `replace`), `priority` (`HIGH` | `MEDIUM` | `LOW`). The body is streamed to object "
+        "`mode` (`append` | `replace`), `priority` (`HIGH` | `MEDIUM` | `LOW`), `force` (`true` accepts bytes "
+        "this datasource already has; otherwise 409 names the earlier job). The body is streamed to object "
         "storage as it arrives; the answer comes once the object is stored and the job is recorded."
     ),
 )
@@ -46,8 +54,12 @@ async def upload(request: Request, settings: SettingsDep, store: StoreDep) -> Up
     job_id = uuid.uuid4()
     options = UploadOptions()
 
+    force = False
+
     def on_field(name: str, value: str) -> None:
-        nonlocal options
+        nonlocal options, force
+        if name == "force":
+            force = parse_flag(name, value)
         options = parse_option(options, name, value)
 
     form, writer = await stream_form_to_store(
@@ -61,7 +73,7 @@ async def upload(request: Request, settings: SettingsDep, store: StoreDep) -> Up
     try:
         detected = sniff_upload(form.head, form.size_bytes)
         stored = StoredUpload(job_id, filename, writer.key, form.size_bytes, form.sha256, detected)
-        await run_in_threadpool(_record, stored, options)
+        await run_in_threadpool(_record, stored, options, force)
     except BaseException:
         # Nothing half-recorded: the job was not committed, so the stored object goes too.
         await run_in_threadpool(store.delete, writer.key)
@@ -80,6 +92,8 @@ async def upload(request: Request, settings: SettingsDep, store: StoreDep) -> Up
     )
 
 
-def _record(stored: StoredUpload, options: UploadOptions) -> None:
+def _record(stored: StoredUpload, options: UploadOptions, force: bool) -> None:
     with session_scope() as session:
+        if not force:
+            refuse_duplicate(session, options.datasource, stored.sha256)
         create_job(session, stored, options)

@@ -22,8 +22,8 @@ def add_job(session: Session, job: Job, message: str, details: dict[str, Any]) -
     session.execute(insert(JobEvent).values(job_id=job.id, state=job.state, message=message, details=details))
 
 
-def get_job(session: Session, job_id: uuid.UUID) -> Job | None:
-    return session.get(Job, job_id)
+def get_job(session: Session, job_id: uuid.UUID, *, for_update: bool = False) -> Job | None:
+    return session.get(Job, job_id, with_for_update=for_update)
 
 
 def list_events(session: Session, job_id: uuid.UUID) -> Sequence[JobEvent]:

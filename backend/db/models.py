@@ -82,6 +82,7 @@ class Job(Base):
     staged_keys: Mapped[list[str] | None] = mapped_column(JSONB)
     replace_intervals: Mapped[list[str] | None] = mapped_column(JSONB)
     druid_task_id: Mapped[str | None] = mapped_column(String(255))
+    druid_submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     druid_row_stats: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     druid_rows: Mapped[int | None] = mapped_column(BigInteger)
     code: Mapped[str | None] = mapped_column(String(64))

@@ -29,6 +29,7 @@ class StepContext:
     broker: BrokerSqlClient
     worker_id: str
     lease_lost: threading.Event = field(default_factory=threading.Event)
+    waiting_noted: set[uuid.UUID] = field(default_factory=set)  # jobs whose wait for a Druid slot is on record
 
     def check_lease(self) -> None:
         if self.lease_lost.is_set():
@@ -43,6 +44,12 @@ class StepContext:
             if job.state not in TERMINAL_STATES and job.lease_owner != self.worker_id:
                 raise LeaseLost()
             return job
+
+    def load_state(self, job_id: uuid.UUID) -> JobState | None:
+        """The job's state whoever holds it (None if it is gone)."""
+        with session_scope() as session:
+            job = jobs_repository.get_job(session, job_id)
+            return JobState(job.state) if job else None
 
     def move(
         self, job_id: uuid.UUID, target: JobState, event: str, details: dict[str, Any] | None = None,

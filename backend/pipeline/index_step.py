@@ -48,6 +48,7 @@ def _wait_for_completion(ctx: StepContext, task_id: str) -> TaskStatus:
     settings = ctx.settings
     deadline = time.monotonic() + settings.druid_task_timeout_s
     delay = settings.druid_poll_initial_s
+    pending_since: float | None = None
     while True:
         ctx.check_lease()
         status = ctx.overlord.task_status(task_id)
@@ -55,6 +56,18 @@ def _wait_for_completion(ctx: StepContext, task_id: str) -> TaskStatus:
             raise IngestError(ErrorCode.druid_task_failed, f"The Overlord does not know task {task_id}.")
         if status.is_complete:
             return status
+        if status.runner_status in {"PENDING", "WAITING"}:
+            pending_since = pending_since or time.monotonic()
+            if time.monotonic() - pending_since > settings.druid_pending_timeout_s:
+                ctx.overlord.shutdown_task(task_id)
+                raise IngestError(
+                    ErrorCode.druid_task_pending_timeout,
+                    f"Druid kept task {task_id} {status.runner_status} for more than "
+                    f"{settings.druid_pending_timeout_s:.0f} s (no free task slot?); it was shut down.",
+                    {"task_id": task_id, "runner_status": status.runner_status},
+                )
+        else:
+            pending_since = None
         if time.monotonic() > deadline:
             ctx.overlord.shutdown_task(task_id)
             raise IngestError(

@@ -42,6 +42,7 @@ def parse_option(options: UploadOptions, name: str, value: str) -> UploadOptions
         except KeyError:
             raise _bad(name, "must be one of HIGH, MEDIUM, LOW", value) from None
     if name == "force":
+        parse_flag(name, value)
         return options
     raise IngestError(
         ErrorCode.invalid_field,
@@ -56,6 +57,27 @@ def _choice(enum: type[_E], name: str, value: str) -> _E:
     except ValueError:
         allowed = ", ".join(member.value for member in enum)
         raise _bad(name, f"must be one of {allowed}", value) from None
+
+
+def parse_flag(name: str, value: str) -> bool:
+    lowered = value.lower()
+    if lowered in {"true", "1", "yes"}:
+        return True
+    if lowered in {"false", "0", "no", ""}:
+        return False
+    raise _bad(name, "must be true or false", value)
+
+
+def refuse_duplicate(session: Session, datasource: str, sha256: str) -> None:
+    """The same bytes sent to the same datasource again are refused, naming the earlier job (unless forced)."""
+    earlier = jobs_repository.find_by_sha256(session, datasource, sha256)
+    if earlier is not None:
+        raise IngestError(
+            ErrorCode.duplicate_upload,
+            f"This file (sha256 {sha256[:12]}...) was already uploaded to `{datasource}` as job {earlier.id} "
+            f"({earlier.state}). Send force=true to ingest it again.",
+            {"job_id": str(earlier.id), "state": earlier.state, "sha256": sha256},
+        )
 
 
 def _bad(name: str, rule: str, value: str) -> IngestError:

@@ -1,16 +1,18 @@
-"""submitting -> indexing: build the index_parallel spec and hand it to the Overlord exactly once."""
+"""submitting -> indexing: take a Druid slot, build the index_parallel spec and hand it to the Overlord exactly once."""
 
 from __future__ import annotations
 
 from backend.db.models import Job
 from backend.db.session import session_scope
 from backend.druid.spec import build_index_parallel_spec, priority_for
-from backend.pipeline.context import StepContext
+from backend.pipeline.context import LeaseLost, StepContext
 from backend.pipeline.datasources import load_datasource
+from backend.pipeline.druid_slots import reserve_slot
 from backend.pipeline.lineage import LINEAGE_COLUMN
 from backend.pipeline.states import JobState, Mode, Priority
 
 PROGRESS_SUBMITTED = 75
+_SLOT_POLL_S = 0.5
 
 
 def druid_task_id(job: Job) -> str:
@@ -20,6 +22,8 @@ def druid_task_id(job: Job) -> str:
 
 def submit(ctx: StepContext, job: Job) -> None:
     task_id = druid_task_id(job)
+    if job.druid_task_id is None and not _take_slot(ctx, job, task_id):
+        return  # still waiting; the worker runs this step again
     # The Overlord refuses a duplicate id with a 400, so ask first: a worker that died after submitting
     # left a task that this attempt must adopt, not repeat.
     existing = ctx.overlord.task_status(task_id)
@@ -41,11 +45,34 @@ def submit(ctx: StepContext, job: Job) -> None:
         message = f"Submitted Druid task {task_id}"
     else:
         message = f"Druid task {task_id} was already submitted ({existing.status}); following it"
-    ctx.move(
-        job.id,
-        JobState.indexing,
-        message,
-        {"task_id": task_id, "datasource": job.datasource, "inputs": job.staged_keys},
-        druid_task_id=task_id,
-        progress=PROGRESS_SUBMITTED,
-    )
+    try:
+        ctx.move(
+            job.id,
+            JobState.indexing,
+            message,
+            {"task_id": task_id, "datasource": job.datasource, "inputs": job.staged_keys},
+            druid_task_id=task_id,
+            progress=PROGRESS_SUBMITTED,
+        )
+    except LeaseLost:
+        # Cancelled (or taken over) while the task was being submitted: a cancelled job must not land rows.
+        if ctx.load_state(job.id) == JobState.cancelled:
+            ctx.overlord.shutdown_task(task_id)
+        raise
+
+
+def _take_slot(ctx: StepContext, job: Job, task_id: str) -> bool:
+    settings = ctx.settings
+    with session_scope() as session:
+        reason = reserve_slot(
+            session, job, task_id, ctx.worker_id,
+            max_running=settings.druid_max_running_tasks, min_interval_s=settings.druid_min_submit_interval_s,
+        )
+    if reason is None:
+        return True
+    if job.id not in ctx.waiting_noted:
+        ctx.waiting_noted.add(job.id)
+        ctx.note(job.id, JobState.submitting, f"Waiting for a Druid slot: {reason}", {"reason": reason})
+    ctx.lease_lost.wait(_SLOT_POLL_S)
+    ctx.check_lease()
+    return False

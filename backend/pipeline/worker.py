@@ -23,6 +23,7 @@ from backend.logging_setup import current_job_id
 from backend.pipeline.context import LeaseLost, StepContext
 from backend.pipeline.datasources import ensure_builtin_datasources
 from backend.pipeline.index_step import follow_task
+from backend.pipeline.retry import RetryPolicy, is_transient
 from backend.pipeline.states import TERMINAL_STATES, JobState
 from backend.pipeline.submit_step import submit
 from backend.pipeline.validate_step import validate_and_stage
@@ -87,6 +88,8 @@ class Worker:
         return True
 
     def _drive(self, ctx: StepContext, job_id: uuid.UUID) -> None:
+        policy = RetryPolicy.from_settings(self.settings)
+        failures = 0
         while not self.stopping.is_set():
             try:
                 job = ctx.load(job_id)
@@ -95,16 +98,37 @@ class Worker:
                     return
                 log.info("step", extra={"state": state.value, "worker": self.worker_id})
                 STEPS[state](ctx, job)
+                failures = 0
             except LeaseLost:
                 log.warning("lease lost; leaving the job to its new owner", extra={"worker": self.worker_id})
                 return
-            except IngestError as error:
-                self._end(ctx, job_id, error)
-                return
             except Exception as exc:
-                log.exception("step crashed")
-                self._end(ctx, job_id, IngestError(ErrorCode.internal_error, f"Unexpected error: {exc!r}"))
+                if is_transient(exc):
+                    failures += 1
+                    delay = policy.delay_before(failures)
+                    if delay is not None:
+                        self._note_retry(ctx, job_id, exc, failures, policy.attempts, delay)
+                        # Steps resume from what Postgres says, so trying the same step again is safe.
+                        ctx.lease_lost.wait(delay)
+                        continue
+                if isinstance(exc, IngestError):
+                    self._end(ctx, job_id, exc)
+                else:
+                    log.exception("step crashed")
+                    self._end(ctx, job_id, IngestError(ErrorCode.internal_error, f"Unexpected error: {exc!r}"))
                 return
+
+    def _note_retry(
+        self, ctx: StepContext, job_id: uuid.UUID, exc: Exception, failures: int, attempts: int, delay: float
+    ) -> None:
+        reason = exc.message if isinstance(exc, IngestError) else f"{type(exc).__name__}: {exc}"
+        log.warning("transient fault; retrying", extra={"reason": reason, "failure": failures, "delay_s": delay})
+        try:
+            state = ctx.load_state(job_id) or JobState.queued
+            ctx.note(job_id, state, f"Transient fault, retrying in {delay:.1f} s ({failures}/{attempts - 1}): "
+                     f"{reason}"[:1000], {"failure": failures, "delay_s": round(delay, 2)})
+        except Exception:
+            log.exception("could not record the retry (the database may be the fault)")
 
     def _end(self, ctx: StepContext, job_id: uuid.UUID, error: IngestError) -> None:
         """The one place a job's unhappy outcome is decided: data problems reject, everything else fails."""

@@ -1,0 +1,71 @@
+"""What people do to a job after it was accepted: cancel it, or retry it after a failure."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from sqlalchemy.orm import Session
+
+from backend.db import jobs_repository
+from backend.db.models import Job
+from backend.druid.overlord import OverlordClient
+from backend.errors import ErrorCode, IngestError
+from backend.pipeline.states import TERMINAL_STATES, JobState
+
+log = logging.getLogger("backend.control")
+
+
+def _job(session: Session, job_id: uuid.UUID) -> Job:
+    job = jobs_repository.get_job(session, job_id, for_update=True)
+    if job is None:
+        raise IngestError(ErrorCode.not_found, f"No job with id {job_id}.", {"job_id": str(job_id)})
+    return job
+
+
+def cancel_job(session: Session, job_id: uuid.UUID, overlord: OverlordClient) -> Job:
+    """End a job that has not finished; a job whose Druid task runs also has the task shut down."""
+    job = _job(session, job_id)
+    if job.state in TERMINAL_STATES:
+        raise IngestError(
+            ErrorCode.conflict, f"The job already ended ({job.state}); only an unfinished job can be cancelled.",
+            {"state": job.state},
+        )
+    task_id = job.druid_task_id
+    if task_id:
+        # Shut the task down first: if the Overlord cannot be reached the job stays as it was, and the caller can
+        # try again, rather than a cancelled job whose rows still land.
+        overlord.shutdown_task(task_id)
+    moved = jobs_repository.transition(
+        session, job_id, JobState.cancelled, "Cancelled on request" + (f"; Druid task {task_id} shut down"
+                                                                        if task_id else ""),
+        details={"druid_task_id": task_id, "previous_state": job.state},
+        code=ErrorCode.cancelled.value, message="Cancelled on request.",
+    )
+    if not moved:
+        raise IngestError(ErrorCode.conflict, "The job changed state while being cancelled; look again.")
+    session.refresh(job)
+    return job
+
+
+def retry_job(session: Session, job_id: uuid.UUID) -> Job:
+    """Queue a failed job again as a new attempt, from the upload already stored (no second upload).
+
+    The attempt number is part of the Druid task id, so the new attempt never collides with the old task.
+    """
+    job = _job(session, job_id)
+    if job.state != JobState.failed.value:
+        raise IngestError(
+            ErrorCode.conflict, f"Only a failed job can be retried; this one is {job.state}.", {"state": job.state}
+        )
+    attempt = job.attempt + 1
+    moved = jobs_repository.transition(
+        session, job_id, JobState.queued, f"Retry requested: attempt {attempt} starts from the stored upload",
+        details={"attempt": attempt, "previous_code": job.code, "previous_task": job.druid_task_id},
+        attempt=attempt, code=None, message=None, progress=0, druid_task_id=None, druid_row_stats=None,
+        druid_rows=None, staged_keys=None, finished_at=None, lease_owner=None, lease_expires_at=None,
+    )
+    if not moved:
+        raise IngestError(ErrorCode.conflict, "The job changed state while being retried; look again.")
+    session.refresh(job)
+    return job
