@@ -11,11 +11,12 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
-from backend.api import datasources, health, jobs, uploads
+from backend.api import datasources, health, jobs, metrics, records, uploads
 from backend.api.error_handlers import install_error_handlers
 from backend.db.session import session_scope
 from backend.errors import ErrorCode, IngestError
 from backend.logging_setup import configure_logging
+from backend.observability import RequestIdMiddleware
 from backend.pipeline.datasources import ensure_builtin_datasources
 from backend.settings import REPO_ROOT, get_settings
 
@@ -43,7 +44,8 @@ def create_app() -> FastAPI:
         lifespan=_lifespan,
     )
     install_error_handlers(app)
-    for module in (uploads, jobs, datasources, health):
+    app.add_middleware(RequestIdMiddleware)
+    for module in (uploads, records, jobs, datasources, health, metrics):
         app.include_router(module.router)
     if (FRONTEND_DIST / "index.html").is_file():
         _mount_frontend(app, FRONTEND_DIST)

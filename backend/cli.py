@@ -36,8 +36,8 @@ def cmd_worker(_: argparse.Namespace) -> int:
     settings = get_settings()
     configure_logging(settings.log_level)
     worker = Worker(settings)
-    signal.signal(signal.SIGTERM, lambda *_: worker.stopping.set())
-    signal.signal(signal.SIGINT, lambda *_: worker.stopping.set())
+    signal.signal(signal.SIGTERM, lambda *_: worker.stop())
+    signal.signal(signal.SIGINT, lambda *_: worker.stop())
     worker.run_forever()
     return 0
 
@@ -70,7 +70,7 @@ def cmd_push(args: argparse.Namespace) -> int:
             print(f"\rupload {sent * 100 // max(total, 1):3d}%  {rate:6.1f} MB/s", end="", file=sys.stderr)
 
     fields = {"datasource": args.datasource, "on_invalid": args.on_invalid, "mode": args.mode,
-              "priority": args.priority}
+              "priority": args.priority, **({"force": "true"} if args.force else {})}
     try:
         accepted = client.upload(path, fields, progress)
     except ApiError as error:
@@ -190,7 +190,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     start_app()
     client = IngestClient(_api_url(args))
     sample = REPO_ROOT / "samples" / "sales_sample.csv"
-    accepted = client.upload(sample, {"datasource": "sales"})
+    # force: the demo may run again on the same database, and the sample's bytes never change.
+    accepted = client.upload(sample, {"datasource": "sales", "force": "true"})
     print(f"uploaded {sample.name}: job {accepted['job_id']}")
     job = client.wait(accepted["job_id"], 600, lambda e: print(f"  {e['state']:<11} {e['message']}"))
     if job["state"] != "succeeded":
@@ -227,6 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("--mode", default="append", choices=["append", "replace"])
     push.add_argument("--priority", default="MEDIUM", choices=["HIGH", "MEDIUM", "LOW"])
     push.add_argument("--wait", action="store_true")
+    push.add_argument("--force", action="store_true", help="ingest bytes this datasource already has (else refused)")
     push.add_argument("--timeout", type=float, default=1800)
     push.set_defaults(func=cmd_push)
     jobs = sub.add_parser("jobs", help="list recent jobs")

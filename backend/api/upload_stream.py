@@ -180,3 +180,62 @@ async def stream_form_to_store(
     collector.form.sha256 = collector.hasher.hexdigest()
     collector.form.head = bytes(collector.head)
     return collector.form, writer
+
+
+@dataclass
+class StreamedBody:
+    size_bytes: int
+    sha256: str
+    wrapped: bool  # a single JSON object stored as a one-element array
+
+
+async def stream_json_records_to_store(
+    body: AsyncIterator[bytes], writer: MultipartWriter, *, max_bytes: int
+) -> StreamedBody:
+    """Stream a JSON body (an array of objects, or one object) into the store, as a JSON array.
+
+    One object is stored as `[object]` so that one reader serves both, and row numbers are record positions.
+    The sha256 and size are those of the body as sent.
+    """
+    hasher = hashlib.sha256()
+    size = 0
+    pending = bytearray()
+    wrapped: bool | None = None
+    try:
+        async for chunk in body:
+            size += len(chunk)
+            if size > max_bytes:
+                raise IngestError(
+                    ErrorCode.file_too_large,
+                    f"The records body is larger than the limit of {max_bytes} bytes; send smaller batches.",
+                    {"limit_bytes": max_bytes},
+                )
+            hasher.update(chunk)
+            if wrapped is None:
+                start = chunk.lstrip(b" \t\r\n\xef\xbb\xbf")[:1]
+                if not start:
+                    continue
+                if start not in (b"[", b"{"):
+                    raise IngestError(
+                        ErrorCode.invalid_field,
+                        "The body must be a JSON object or a JSON array of objects.",
+                        {"field": "body"},
+                    )
+                wrapped = start == b"{"
+                if wrapped:
+                    pending += b"["
+            pending += chunk
+            if len(pending) >= writer.store.chunk_bytes:
+                data = bytes(pending)
+                pending.clear()
+                await run_in_threadpool(writer.write, data)
+        if wrapped is None:
+            raise IngestError(ErrorCode.empty_file, "The body is empty: send a JSON object or an array of objects.")
+        if wrapped:
+            pending += b"]"
+        await run_in_threadpool(writer.write, bytes(pending))
+        await run_in_threadpool(writer.complete)
+    except BaseException:
+        await run_in_threadpool(writer.abort)
+        raise
+    return StreamedBody(size_bytes=size, sha256=hasher.hexdigest(), wrapped=wrapped)

@@ -56,6 +56,13 @@ class Worker:
         self.overlord = OverlordClient(settings.druid_overlord_url, settings.druid_request_timeout_s)
         self.broker = BrokerSqlClient(settings.druid_broker_url, settings.druid_request_timeout_s)
         self.stopping = threading.Event()
+        self.current: StepContext | None = None
+
+    def stop(self) -> None:
+        """Stop after giving up the current job: its lease is released so another worker takes it at once."""
+        self.stopping.set()
+        if self.current is not None:
+            self.current.lease_lost.set()
 
     def run_forever(self) -> None:
         with session_scope() as session:
@@ -75,6 +82,7 @@ class Worker:
             return False
         token = current_job_id.set(str(job_id))
         ctx = StepContext(self.settings, self.store, self.overlord, self.broker, self.worker_id)
+        self.current = ctx
         heartbeat = threading.Thread(target=self._heartbeat, args=(ctx, job_id), daemon=True)
         heartbeat.start()
         try:
@@ -85,6 +93,7 @@ class Worker:
             with session_scope() as session:
                 jobs_repository.release(session, job_id, self.worker_id)
             current_job_id.reset(token)
+            self.current = None
         return True
 
     def _drive(self, ctx: StepContext, job_id: uuid.UUID) -> None:

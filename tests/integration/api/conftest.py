@@ -9,6 +9,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ import requests
 from backend.settings import REPO_ROOT, get_settings
 
 API_PORT = 18_765
-UPLOAD_LIMIT = 8 * 1024 * 1024
+UPLOAD_LIMIT = 64 * 1024 * 1024
 TERMINAL = {"succeeded", "rejected", "failed", "cancelled"}
 
 
@@ -60,17 +61,29 @@ class Workers:
     log_dir: Path
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
-    def start(self) -> subprocess.Popen[bytes]:
+    def start(self, **env: str) -> subprocess.Popen[bytes]:
+        """A worker with the test settings, plus `env` overrides (INGEST_* names)."""
         log = (self.log_dir / f"test-worker-{len(self.processes)}.log").open("ab")
-        process = subprocess.Popen([sys.executable, "-m", "backend.cli", "worker"], env=_service_env(),
+        process = subprocess.Popen([sys.executable, "-m", "backend.cli", "worker"], env={**_service_env(), **env},
                                    stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
         self.processes.append(process)
         return process
+
+    @contextmanager
+    def only(self) -> Iterator[Workers]:
+        """Stop every worker for the duration of a test that starts its own; one default worker comes back."""
+        self.stop_all()
+        try:
+            yield self
+        finally:
+            self.stop_all()
+            self.start()
 
     def by_pid(self, pid: int) -> subprocess.Popen[bytes] | None:
         return next((p for p in self.processes if p.pid == pid and p.poll() is None), None)
 
     def stop_all(self) -> None:
+        # SIGTERM lets a worker release its lease, so the next worker need not wait for it to expire.
         for process in self.processes:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
