@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
@@ -10,13 +14,49 @@ from backend.api.deps import SettingsDep, StoreDep
 from backend.api.schemas import Health, Readiness
 from backend.db.session import session_scope
 from backend.druid.overlord import OverlordClient
+from backend.observability import active_jobs, probe_session
 
 router = APIRouter(tags=["health"])
+log = logging.getLogger("backend.api")
+
+# After Postgres failed to answer, /health skips it for this long: a liveness probe stays cheap while it is down.
+_DB_RETRY_AFTER_S = 5.0
 
 
-@router.get("/health", response_model=Health, summary="The process is alive")
+class _DatabaseBackoff:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._failed_at: float | None = None
+
+    def should_try(self) -> bool:
+        with self._lock:
+            return self._failed_at is None or time.monotonic() - self._failed_at >= _DB_RETRY_AFTER_S
+
+    def record(self, ok: bool) -> None:
+        with self._lock:
+            self._failed_at = None if ok else time.monotonic()
+
+
+_backoff = _DatabaseBackoff()
+
+
+@router.get(
+    "/health",
+    response_model=Health,
+    summary="The process is alive (200 even when Postgres is not); job counts when Postgres answers",
+)
 def health() -> Health:
-    return Health(status="ok")
+    if not _backoff.should_try():
+        return Health(status="ok")
+    try:
+        with probe_session() as session:
+            active = active_jobs(session)
+    except Exception as exc:
+        _backoff.record(ok=False)
+        log.warning("health: job counts unavailable", extra={"error": str(exc)[:300]})
+        return Health(status="ok")
+    _backoff.record(ok=True)
+    return Health(status="ok", active_jobs=active.in_progress, queue_depth=active.queued)
 
 
 @router.get("/ready", response_model=Readiness, responses={503: {"model": Readiness}},

@@ -108,6 +108,10 @@ class DatasourceList(BaseModel):
 
 class Health(BaseModel):
     status: Literal["ok"]
+    active_jobs: int | None = Field(default=None, description="Jobs a worker is on; null if Postgres did not answer")
+    queue_depth: dict[PriorityName, int] | None = Field(
+        default=None, description="Queued jobs by priority; null if Postgres did not answer"
+    )
 
 
 class Readiness(BaseModel):

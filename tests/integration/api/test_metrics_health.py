@@ -1,0 +1,209 @@
+"""Operating it: /metrics read from Postgres at scrape time, /health as a cheap liveness check with job counts, and
+request ids on every answer and access-log line. Against the real stack; for "Postgres is down" the API reaches
+Postgres through a TCP relay the test then cuts."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+import requests
+from prometheus_client.metrics_core import Metric
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy.engine import make_url
+
+from backend.sample_data import generate_sales
+from backend.settings import REPO_ROOT, get_settings
+
+from .conftest import Service
+
+STEP_STATES = ("queued", "validating", "staging", "submitting", "indexing")
+
+
+def scrape(url: str) -> dict[str, Metric]:
+    response = requests.get(f"{url}/metrics", timeout=30)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/plain")
+    return {family.name: family for family in text_string_to_metric_families(response.text)}
+
+
+def sample(families: dict[str, Metric], family: str, sample_name: str | None = None, **labels: str) -> float:
+    """The value of the one sample of `family` (named `sample_name`, default the family's) with these labels."""
+    name = sample_name or family
+    values = [s.value for s in families[family].samples if s.name == name and s.labels == labels]
+    assert len(values) == 1, (family, name, labels, families[family].samples)
+    return float(values[0])
+
+
+def test_metrics_count_a_finished_job(service: Service, unique_tag: str) -> None:
+    before = scrape(service.url)
+    frame = generate_sales(120, seed=int(unique_tag, 16), start=datetime(2024, 9, 1), days=2)
+    job = service.wait(service.accepted(frame.write_csv().encode(), f"metrics-{unique_tag}.csv"))
+    assert job["state"] == "succeeded", job
+    after = scrape(service.url)
+
+    assert after["druid_ingest_jobs"].type == "gauge"
+    assert {s.labels["state"] for s in after["druid_ingest_jobs"].samples} == {
+        "queued", "validating", "staging", "submitting", "indexing", "succeeded", "rejected", "failed", "cancelled"}
+    assert sample(after, "druid_ingest_jobs", state="succeeded") >= 1
+    assert sample(after, "druid_ingest_scrape_error") == 0
+
+    # Counters over every job: they grew by at least this job's share (other jobs may run at the same time).
+    def grew(family: str, sample_name: str, **labels: str) -> float:
+        assert after[family].type == "counter"
+        return sample(after, family, sample_name, **labels) - sample(before, family, sample_name, **labels)
+
+    assert grew("druid_ingest_rows", "druid_ingest_rows_total", kind="valid") >= job["rows_valid"] == 120
+    assert grew("druid_ingest_rows", "druid_ingest_rows_total", kind="invalid") >= 0
+    assert grew("druid_ingest_uploaded_bytes", "druid_ingest_uploaded_bytes_total") >= job["size_bytes"] > 0
+    assert grew("druid_ingest_druid_tasks", "druid_ingest_druid_tasks_total", outcome="succeeded") >= 1
+    assert sample(after, "druid_ingest_druid_tasks", "druid_ingest_druid_tasks_total", outcome="failed") >= 0
+
+    steps = after["druid_ingest_step_duration_seconds"]
+    assert steps.type == "summary"
+    for state in STEP_STATES:
+        assert sample(after, steps.name, f"{steps.name}_count", state=state) >= 1, state
+        assert sample(after, steps.name, f"{steps.name}_sum", state=state) > 0, state
+    assert not any(s.labels.get("state") == "succeeded" for s in steps.samples)
+
+    depth = after["druid_ingest_queue_depth"]
+    assert {s.labels["priority"]: s.value >= 0 for s in depth.samples} == {"HIGH": True, "MEDIUM": True, "LOW": True}
+
+
+def test_health_reports_active_jobs_and_queue_depth(service: Service) -> None:
+    response = requests.get(f"{service.url}/health", timeout=10)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert isinstance(body["active_jobs"], int) and body["active_jobs"] >= 0
+    assert set(body["queue_depth"]) == {"HIGH", "MEDIUM", "LOW"}
+    assert all(isinstance(n, int) and n >= 0 for n in body["queue_depth"].values())
+
+
+def test_request_id_is_echoed_or_made_and_logged(service: Service, log_dir: Path) -> None:
+    sent = f"test-{uuid.uuid4()}"
+    echoed = requests.get(f"{service.url}/health", headers={"X-Request-ID": sent}, timeout=10)
+    assert echoed.headers["X-Request-ID"] == sent
+
+    made = [requests.get(f"{service.url}/api/v1/jobs", params={"limit": 1}, timeout=10) for _ in range(2)]
+    ids = [response.headers["X-Request-ID"] for response in made]
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids) and ids[0] != ids[1]
+
+    # Error answers carry it too; an id unfit for a log line is replaced rather than echoed.
+    missing = requests.get(f"{service.url}/api/v1/jobs/{uuid.uuid4()}", headers={"X-Request-ID": "a b"}, timeout=10)
+    assert missing.status_code == 404
+    assert missing.headers["X-Request-ID"] != "a b" and len(missing.headers["X-Request-ID"]) == 32
+
+    line = _access_line(log_dir / "test-api.log", sent)
+    assert line["method"] == "GET" and line["path"] == "/health" and line["status"] == 200
+    assert line["logger"] == "backend.access"
+    assert isinstance(line["duration_ms"], float | int) and 0 <= line["duration_ms"] < 10_000
+
+
+def _access_line(log: Path, request_id: str) -> dict[str, object]:
+    deadline = time.monotonic() + 10
+    while True:
+        for text in reversed(log.read_text(errors="replace").splitlines()):
+            if request_id in text and text.startswith("{"):
+                entry: dict[str, object] = json.loads(text)
+                if entry.get("request_id") == request_id:
+                    return entry
+        assert time.monotonic() < deadline, f"no access line with request_id {request_id} in {log}"
+        time.sleep(0.1)
+
+
+class TcpRelay:
+    """Forwards a local port to Postgres until cut: then new connections are refused and open ones reset."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self.listener.getsockname()[1]
+        self.sockets: list[socket.socket] = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            with self.lock:
+                self.sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
+
+    def cut(self) -> None:
+        # shutdown, not only close: a close leaves the accept() blocked in the other thread listening.
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)
+        self.listener.close()
+        with self.lock:
+            for s in self.sockets:
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+                s.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def test_postgres_down_health_stays_up_and_metrics_say_so(service: Service, log_dir: Path) -> None:
+    database = make_url(get_settings().database_url)
+    relay = TcpRelay((database.host or "127.0.0.1", database.port or 5432))
+    port = _free_port()
+    env = dict(os.environ, INGEST_API_PORT=str(port),
+               INGEST_DATABASE_URL=database.set(host="127.0.0.1", port=relay.port).render_as_string(False))
+    with (log_dir / "test-api-postgres-down.log").open("ab") as log:
+        process = subprocess.Popen([sys.executable, "-m", "backend.cli", "serve", "--port", str(port)], env=env,
+                                   cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(f"{url}/health", timeout=5).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            assert process.poll() is None and time.monotonic() < deadline, "API did not start"
+            time.sleep(0.2)
+        assert requests.get(f"{url}/health", timeout=10).json()["queue_depth"] is not None
+        assert sample(scrape(url), "druid_ingest_scrape_error") == 0
+
+        relay.cut()
+        started = time.monotonic()
+        down = requests.get(f"{url}/health", timeout=10)
+        assert down.status_code == 200 and time.monotonic() - started < 5
+        assert down.json() == {"status": "ok", "active_jobs": None, "queue_depth": None}
+        families = scrape(url)
+        assert sample(families, "druid_ingest_scrape_error") == 1
+        assert "druid_ingest_jobs" not in families and "druid_ingest_step_duration_seconds" not in families
+        assert "process_resident_memory_bytes" in families  # what needs no database still renders
+    finally:
+        relay.cut()
+        process.terminate()
+        process.wait(timeout=20)
