@@ -5,11 +5,11 @@ import type { Refusal } from './refusal';
 export function RefusalNotice({ refusal }: { refusal: Refusal }) {
   const cancelled = refusal.cancelled === true;
   return (
-    <div className={`notice ${cancelled ? 'notice-warn' : 'notice-bad'}`} role="alert">
+    <div className={`notice ${cancelled ? 'notice-warn' : 'notice-bad'}`} role={cancelled ? 'status' : 'alert'}>
       <h2>
         <Icon name={cancelled ? 'slash' : 'warning'} /> {refusal.title}
       </h2>
-      <p className="notice-message">{refusal.message}</p>
+      {!cancelled && <p className="notice-message">{refusal.message}</p>}
       {refusal.limit && (
         <p>
           Size limit: <strong>{refusal.limit}</strong>

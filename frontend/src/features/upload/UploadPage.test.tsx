@@ -96,7 +96,8 @@ describe('<UploadPage>', () => {
 
     await user.click(screen.getByRole('button', { name: 'Cancel upload' }));
     expect(fake.abort).toHaveBeenCalledOnce();
-    expect(await screen.findByRole('alert')).toHaveTextContent('Upload cancelled');
+    expect(await screen.findByRole('status')).toHaveTextContent('Upload cancelled');
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
     expect(screen.getByRole('button', { name: 'Upload' })).toBeEnabled();
   });
 
