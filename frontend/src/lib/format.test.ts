@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatAge, formatBytes, formatDuration, formatSpeed, formatTimeLeft, humanizeKey } from './format';
+import { formatAge, formatBytes, formatDuration, formatSpeed, formatTimeLeft, humanizeKey, plural } from './format';
 
 describe('formatBytes', () => {
   it.each([
@@ -53,5 +53,13 @@ describe('humanizeKey', () => {
     expect(humanizeKey('processedWithError')).toBe('processed with error');
     expect(humanizeKey('thrown_away')).toBe('thrown away');
     expect(humanizeKey('processed')).toBe('processed');
+  });
+});
+
+describe('plural', () => {
+  it('one and many', () => {
+    expect(plural(1, 'problem')).toBe('1 problem');
+    expect(plural(0, 'row')).toBe('0 rows');
+    expect(plural(3000, 'row')).toBe('3,000 rows');
   });
 });

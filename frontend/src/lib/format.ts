@@ -83,3 +83,8 @@ export function humanizeKey(key: string): string {
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
     .toLowerCase();
 }
+
+/** plural(1, 'row') -> "1 row", plural(3000, 'row') -> "3,000 rows". */
+export function plural(n: number, noun: string): string {
+  return `${formatCount(n)} ${noun}${n === 1 ? '' : 's'}`;
+}

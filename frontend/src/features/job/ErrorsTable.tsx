@@ -2,7 +2,7 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, rejectsUrl } from '../../api/client';
 import { Icon } from '../../components/Icon';
-import { formatCount } from '../../lib/format';
+import { plural } from '../../lib/format';
 
 export const PAGE_SIZES = [25, 50, 100] as const;
 
@@ -39,8 +39,8 @@ export function ErrorsTable({ jobId, rowsInvalid }: { jobId: string; rowsInvalid
       {total > 0 && (
         <>
           <p className="muted">
-            {formatCount(total)} problems recorded
-            {rowsInvalid !== null && ` in ${formatCount(rowsInvalid)} invalid rows`}. Showing {offset + 1}–{last}.
+            {plural(total, 'problem')} recorded
+            {rowsInvalid !== null && ` in ${plural(rowsInvalid, 'invalid row')}`}. Showing {offset + 1}–{last}.
           </p>
           <div className="table-wrap">
             <table className="data-table errors-table" aria-describedby="errors-title">

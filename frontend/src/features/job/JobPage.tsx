@@ -117,7 +117,7 @@ export function JobPage({ jobId }: { jobId: string }) {
         <section className="panel" aria-labelledby="druid-title">
           <h2 id="druid-title">Druid</h2>
           <dl className="stats">
-            <div>
+            <div className="wide">
               <dt>Task id</dt>
               <dd>{j.druid_task_id ? <code className="wrap">{j.druid_task_id}</code> : '—'}</dd>
             </div>
