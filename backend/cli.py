@@ -138,8 +138,8 @@ def start_app() -> None:
         if pid_file.exists() and _alive(int(pid_file.read_text())):
             continue
         with (logs / f"{name}.log").open("ab") as log:
-            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT,
-                                       start_new_session=True)
+            process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                       cwd=REPO_ROOT, start_new_session=True)
         pid_file.write_text(str(process.pid))
     url = f"http://{settings.api_host}:{settings.api_port}/ready"
     deadline = time.monotonic() + 60
