@@ -8,7 +8,9 @@ connections (loopback only, a bounded number of requests, a deadline). Latency i
 request was due, so a slow answer delays the requests queued behind it and shows up in their latency rather than
 lowering the rate; the time from writing the request to its answer is printed beside it.
 Then the job is cancelled (so the shared stack is not left busy) unless --finish asks to wait for it, and the same
-load runs again with no job running: the baseline, side by side. PASS/FAIL judges the run while the job runs.
+load runs again with no job running (the baseline), and once more against a server that answers at once with fixed
+bytes (the floor: what the shared machine, the loopback and the generator cost by themselves), side by side.
+PASS/FAIL judges the run while the job runs.
 
 Usage: python bench/status.py [--rate 200] [--duration 30] [--rows 500000] [--connections 16] [--finish]
                               [--baseline-duration 15]
@@ -171,6 +173,23 @@ def load_main(args: argparse.Namespace) -> None:
     json.dump(result.__dict__, sys.stdout)
 
 
+async def serve_fixed_answer(port: int) -> None:
+    """The floor: an HTTP server answering every request at once with the same small JSON, so what the load shows
+    against it is the machine, the loopback and the generator, not the service."""
+    body = b'{"state":"indexing"}'
+    answer = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError, asyncio.IncompleteReadError):
+            while await reader.readuntil(b"\r\n\r\n"):
+                writer.write(answer)
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", port)
+    async with server:
+        await server.serve_forever()
+
+
 # --- the orchestrator --------------------------------------------------------------------------------------------
 
 def free_port() -> int:
@@ -281,6 +300,11 @@ def run(args: argparse.Namespace) -> int:
             report(f"baseline, no job running ({args.baseline_duration:.0f} s)", args, idle)
             if idle.answered:
                 print(f"p99 while the job runs / baseline p99: {busy.p99 / idle.p99:.1f}x")
+            floor = measure_floor(args)
+            report(f"floor: a fixed-answer server in its own process, same load ({args.baseline_duration:.0f} s)",
+                   args, floor)
+            if floor.answered:
+                print(f"baseline p99 / floor p99: {idle.p99 / floor.p99:.1f}x")
         print(f"load average now: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min)")
         print(verdict)
         return 0 if verdict.startswith("PASS") else 1
@@ -335,6 +359,25 @@ def measure(args: argparse.Namespace, target: str, duration: float, api_pid: int
     return Phase(LoadResult(**json.loads(process.stdout)), cpu_seconds(api_pid) - cpu_before, load_samples)
 
 
+def measure_floor(args: argparse.Namespace) -> Phase:
+    port = free_port()
+    server = subprocess.Popen([sys.executable, __file__, "--fixed-answer-port", str(port)], cwd=REPO)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise SystemExit("the fixed-answer server did not listen within 30 s") from None
+                time.sleep(0.1)
+        return measure(args, f"http://127.0.0.1:{port}/floor", args.baseline_duration, server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
 def report(title: str, args: argparse.Namespace, phase: Phase) -> str:
     """Print one phase's figures; returns its PASS/FAIL line."""
     result = phase.result
@@ -345,7 +388,7 @@ def report(title: str, args: argparse.Namespace, phase: Phase) -> str:
           f"-> {rps:.1f} req/s achieved; errors {errors} {result.errors or ''}; statuses {result.statuses}")
     if phase.load:
         print(f"load average (1 min): min {min(phase.load):.2f} mean {statistics.fmean(phase.load):.2f} "
-              f"max {max(phase.load):.2f} on {os.cpu_count()} CPUs; API process CPU "
+              f"max {max(phase.load):.2f} on {os.cpu_count()} CPUs; server process CPU "
               f"{phase.api_cpu_s / max(result.elapsed_s, 1e-9) * 100:.0f}% of one core, "
               f"{phase.api_cpu_s / max(phase.answered + args.warmup, 1) * 1000:.1f} ms per request")
     if not phase.answered:
@@ -398,9 +441,13 @@ def main() -> None:
     parser.add_argument("--finish", action="store_true", help="wait for the job to end instead of cancelling it")
     parser.add_argument("--finish-timeout", type=float, default=900.0)
     parser.add_argument("--load", metavar="URL", help=argparse.SUPPRESS)  # the load-generator process
+    parser.add_argument("--fixed-answer-port", type=int, help=argparse.SUPPRESS)  # the floor's server process
     args = parser.parse_args()
     if args.load:
         load_main(args)
+        return
+    if args.fixed_answer_port:
+        asyncio.run(serve_fixed_answer(args.fixed_answer_port))
         return
     raise SystemExit(run(args))
 
