@@ -35,6 +35,8 @@ _HEADER_KEY = REQUEST_ID_HEADER.lower().encode()
 # Step durations are read from the events of jobs created within this window: the window function then touches a
 # bounded number of rows however long the job history grows.
 STEP_DURATION_WINDOW = timedelta(hours=24)
+# Once a query has failed and this much time has gone, the scrape stops trying the database.
+SCRAPE_BUDGET_S = 4.0
 _TERMINAL = tuple(sorted(state.value for state in TERMINAL_STATES))
 
 
@@ -65,9 +67,9 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         except BaseException:
-            # The 500 answer and its log line come from Starlette's outermost handler, which runs after this frame:
-            # the request id stays set (the request's task ends with it) so that line carries it too.
-            _log_request(scope, 500, started)
+            # Unhandled: Starlette's outermost handler answers 500 (unless an answer had started) and logs the error
+            # after this frame, so the request id stays set (the request's task ends with it) for that line too.
+            _log_request(scope, status, started)
             raise
         _log_request(scope, status, started)
         current_request_id.reset(token)
@@ -115,11 +117,9 @@ def _probe_engine(url: str) -> Engine:
 @contextmanager
 def probe_session(url: str | None = None) -> Iterator[Session]:
     """A read-only session on the probe pool (the configured database unless `url` says otherwise)."""
+    # Closing returns the connection to the pool, which rolls the transaction back: nothing here writes.
     with Session(_probe_engine(url or get_settings().database_url)) as session:
-        try:
-            yield session
-        finally:
-            session.rollback()
+        yield session
 
 
 @dataclass(frozen=True)
@@ -230,6 +230,8 @@ class JobStoreCollector(Collector):
         started = time.perf_counter()
         failed = False
         for part in (self._job_families, self._active_families, self._step_families):
+            if failed and time.perf_counter() - started > SCRAPE_BUDGET_S:
+                break  # a sick database: answer within Prometheus' default 10 s scrape timeout instead
             try:
                 with probe_session(self.database_url) as session:
                     families = list(part(session))
@@ -275,7 +277,8 @@ class JobStoreCollector(Collector):
         steps = step_durations(session, self.window)
         summary = SummaryMetricFamily(
             "druid_ingest_step_duration_seconds",
-            f"Time jobs spent in each state, over jobs created in the last {self.window.total_seconds():.0f} s",
+            f"Time jobs spent in each state, steps that ended, of jobs created in the last "
+            f"{self.window.total_seconds():.0f} s (a sliding window: read _sum / _count, not rate())",
             labels=["state"],
         )
         for state in JobState:
