@@ -50,10 +50,10 @@ test: up check ## ALL TESTS: lint + types, unit, integration (real stack), front
 	cd frontend && npm test --silent
 	$(MAKE) e2e
 
-check: install ## ruff, mypy --strict on backend/, TypeScript strict
+check: install ## ruff, mypy --strict on backend/, TypeScript strict, ESLint
 	$(BIN)/ruff check backend tests stack bench
 	$(BIN)/mypy
-	cd frontend && npm run typecheck --silent
+	cd frontend && npm run typecheck --silent && npm run lint --silent
 
 frontend/dist/index.html: $(shell find frontend/src -type f 2>/dev/null) frontend/index.html frontend/package.json
 	cd frontend && npm run build --silent
@@ -61,6 +61,7 @@ frontend/dist/index.html: $(shell find frontend/src -type f 2>/dev/null) fronten
 e2e: frontend/dist/index.html ## browser tests in Debian's Chromium against the real stack
 	$(BIN)/druid-ingest app down
 	$(BIN)/druid-ingest app up
+	cd frontend && npm run check:api --silent -- http://127.0.0.1:8000/openapi.json
 	cd frontend && npm run e2e --silent
 
 bench: up ## benchmarks (ratios measured side by side)
