@@ -25,6 +25,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port or settings.api_port,
         log_level="warning",
         access_log=False,
+        # Several processes: one Python process tops out on CPU long before the database does.
+        workers=args.workers or settings.api_workers,
     )
     return 0
 
@@ -218,6 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the HTTP API")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, help="API processes (default INGEST_API_WORKERS)")
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("worker", help="run a worker").set_defaults(func=cmd_worker)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)

@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     # HTTP API.
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    api_workers: int = Field(default=2, ge=1)
     max_upload_bytes: int = 5 * 1024**3
     max_records_bytes: int = 256 * 1024**2
 

@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from backend.api.deps import SessionDep, SettingsDep, StoreDep
 from backend.api.schemas import (
@@ -80,13 +80,17 @@ def list_jobs(
 
 
 @router.get("/{job_id}", response_model=JobDetail, responses=_NOT_FOUND, summary="A job with its step history")
-def get_job(session: SessionDep, job_id: uuid.UUID) -> JobDetail:
-    job = _job_or_404(session, job_id)
-    events = [
-        JobEventOut(state=e.state, at=e.at, message=e.message, details=e.details)
-        for e in jobs_repository.list_events(session, job_id)
-    ]
-    return JobDetail(**summary(job).model_dump(), events=events)
+def get_job(session: SessionDep, job_id: uuid.UUID) -> Response:
+    found = jobs_repository.get_job_with_events(session, job_id)
+    if found is None:
+        raise IngestError(ErrorCode.not_found, f"No job with id {job_id}.", {"job_id": str(job_id)})
+    job, events = found
+    detail = JobDetail(
+        **summary(job).__dict__,
+        events=[JobEventOut(state=e.state, at=e.at, message=e.message, details=e.details) for e in events],
+    )
+    # Rendered here rather than re-validated against response_model: this endpoint is polled by every client.
+    return Response(detail.model_dump_json(), media_type="application/json")
 
 
 @router.post(

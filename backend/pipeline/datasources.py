@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from backend.db.models import Datasource, SchemaVersion
 from backend.errors import ErrorCode, IngestError
 from backend.validation.schema import SALES_SCHEMA, DatasourceSchema, schema_from_json, schema_to_json
 
+_REGISTRY_LOCK = 0x72656769  # "regi": shared by every process
 BUILTIN_SCHEMAS: tuple[DatasourceSchema, ...] = (SALES_SCHEMA,)
 
 
@@ -28,6 +29,8 @@ class RegisteredDatasource:
 
 def ensure_builtin_datasources(session: Session) -> None:
     """Register each built-in schema, adding a version when its declaration changed."""
+    # API processes and workers all do this on start: one at a time, or two would insert the same row.
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _REGISTRY_LOCK})
     for schema in BUILTIN_SCHEMAS:
         definition = schema_to_json(schema)
         row = session.get(Datasource, schema.name, with_for_update=True)
