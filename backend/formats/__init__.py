@@ -1,22 +1,32 @@
-"""Format detection (by content, never by file name) and Polars readers that yield schema-named batches."""
+"""Format detection (by content, never by file name) and Polars readers that yield schema-named batches.
 
-from backend.formats.columns import ColumnMatch, match_columns, require_columns
-from backend.formats.detect import HEAD_BYTES, detect_format, read_head
-from backend.formats.kinds import FileFormat
-from backend.formats.limits import ReadLimits
-from backend.formats.reader import open_tabular
-from backend.formats.tabular import ROW_COLUMN, TabularFile
+Names are loaded on first use (PEP 562): the API only sniffs formats, and should not pay for Polars and the Excel
+reader in every process.
+"""
 
-__all__ = [
-    "HEAD_BYTES",
-    "ROW_COLUMN",
-    "ColumnMatch",
-    "FileFormat",
-    "ReadLimits",
-    "TabularFile",
-    "detect_format",
-    "match_columns",
-    "open_tabular",
-    "read_head",
-    "require_columns",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "ColumnMatch": "backend.formats.columns",
+    "match_columns": "backend.formats.columns",
+    "require_columns": "backend.formats.columns",
+    "HEAD_BYTES": "backend.formats.detect",
+    "detect_format": "backend.formats.detect",
+    "read_head": "backend.formats.detect",
+    "FileFormat": "backend.formats.kinds",
+    "ReadLimits": "backend.formats.limits",
+    "open_tabular": "backend.formats.reader",
+    "ROW_COLUMN": "backend.formats.tabular",
+    "TabularFile": "backend.formats.tabular",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

@@ -90,11 +90,18 @@ class MultipartWriter:
         self.buffer = bytearray()
 
     def write(self, data: bytes) -> None:
+        if not self.buffer and len(data) >= self.store.chunk_bytes:
+            self._upload_part(data)  # a whole part already: no copy into the buffer
+            return
         self.buffer += data
         if len(self.buffer) >= self.store.chunk_bytes:
             self._flush_part()
 
     def _flush_part(self) -> None:
+        self._upload_part(bytes(self.buffer))
+        self.buffer.clear()
+
+    def _upload_part(self, body: bytes) -> None:
         client = self.store.client
         with _storage_errors(f"writing {self.key}"):
             if self.upload_id is None:
@@ -104,11 +111,9 @@ class MultipartWriter:
                 self.upload_id = created["UploadId"]
             number = len(self.parts) + 1
             answer = client.upload_part(
-                Bucket=self.store.bucket, Key=self.key, UploadId=self.upload_id,
-                PartNumber=number, Body=bytes(self.buffer),
+                Bucket=self.store.bucket, Key=self.key, UploadId=self.upload_id, PartNumber=number, Body=body
             )
         self.parts.append({"ETag": answer["ETag"], "PartNumber": number})
-        self.buffer.clear()
 
     def complete(self) -> None:
         client = self.store.client
