@@ -1,7 +1,12 @@
 """Read + validate + stage: druid-ingest's pipeline vs plain pandas (pyarrow engine) + pandera, same file, one run.
 
-Each contender runs in its own process so its peak RSS is its own. Prints rows/s, the ratio and peak RSS.
-Usage: python bench/validate.py [--rows 5000000] [--bad-fraction 0.01]
+Each contender runs in its own child process, so the peak RSS it reports is its own (imports included; the
+clock starts after them). Both read the same generated file, apply the same rules and write the valid rows
+out: ours as the worker does (NDJSON staging, rejects and the error report), pandas as CSV, the cheaper of
+pandas' two writers here (to_json was slower), so the comparison does not flatter us. Prints each contender's
+time, rows/s and peak RSS, the ratio, and PASS/FAIL per target. MB is 10^6 bytes.
+
+Usage: python bench/validate.py [--rows 5000000] [--bad-fraction 0.01] [--repeat 1] [--batch-rows N]
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 DATA = REPO / "bench" / "data"
+TARGET_ROWS_PER_SECOND = 1_000_000
+TARGET_PEAK_RSS_MB = 1000  # 1 GB
 
 
 def make_file(rows: int, bad_fraction: float) -> Path:
@@ -41,23 +48,25 @@ def make_file(rows: int, bad_fraction: float) -> Path:
     return path
 
 
-def run_ours(path: Path) -> dict[str, float]:
+def run_ours(path: Path, batch_rows: int | None) -> dict[str, float]:
     from backend.formats.detect import detect_format
     from backend.formats.reader import ReadLimits
     from backend.pipeline.validate_file import OutputFiles, validate_to_files
     from backend.settings import get_settings
     from backend.validation.schema import SALES_SCHEMA
 
-    settings = get_settings()
-    limits = ReadLimits(settings.validation_batch_rows, settings.max_spreadsheet_cells,
+    settings = get_settings()  # the worker's limits (validate_step.read_limits), without its database imports
+    limits = ReadLimits(batch_rows or settings.validation_batch_rows, settings.max_spreadsheet_cells,
                         settings.max_spreadsheet_inflated_bytes, settings.max_spreadsheet_ratio)
     started = time.perf_counter()
     with path.open("rb") as fh:
         fmt = detect_format(fh.read(65536))
     with tempfile.TemporaryDirectory() as tmp:
         tally = validate_to_files(path, fmt, SALES_SCHEMA, limits, OutputFiles.in_folder(Path(tmp)),
-                                  lineage_id="bench", now=datetime.now(UTC), error_sample_limit=10_000)
-    return {"seconds": time.perf_counter() - started, "rows": tally.rows_total, "invalid": tally.rows_invalid}
+                                  lineage_id="bench", now=datetime.now(UTC),
+                                  error_sample_limit=settings.error_sample_limit)
+        seconds = time.perf_counter() - started  # before removing the output: deleting files is not the pass
+    return {"seconds": seconds, "rows": tally.rows_total, "invalid": tally.rows_invalid}
 
 
 def run_pandas(path: Path) -> dict[str, float]:
@@ -95,43 +104,66 @@ def run_pandas(path: Path) -> dict[str, float]:
         valid = frame.drop(index=bad)
     with tempfile.TemporaryDirectory() as tmp:
         valid.to_csv(Path(tmp) / "staged.csv", index=False)
-    return {"seconds": time.perf_counter() - started, "rows": len(frame), "invalid": invalid}
+        seconds = time.perf_counter() - started
+    return {"seconds": seconds, "rows": len(frame), "invalid": invalid}
 
 
-def measure(contender: str, path: Path) -> dict[str, float]:
+def measure(contender: str, path: Path, batch_rows: int | None) -> dict[str, float]:
     """Run one contender in a child process of its own, so the peak RSS it reports is its own."""
-    out = subprocess.run([sys.executable, __file__, "--child", contender, str(path)], stdout=subprocess.PIPE,
-                         check=True).stdout
+    command = [sys.executable, __file__, "--child", contender, str(path)]
+    if batch_rows is not None:
+        command += ["--batch-rows", str(batch_rows)]
+    out = subprocess.run(command, stdout=subprocess.PIPE, check=True).stdout
     result: dict[str, float] = json.loads(out.decode().strip().splitlines()[-1])
     return result
+
+
+def best_of(runs: list[dict[str, float]]) -> dict[str, float]:
+    """The fastest run's time, and the highest peak RSS of all runs (the machine is shared: time is noisy)."""
+    fastest = min(runs, key=lambda r: r["seconds"])
+    return {**fastest, "peak_rss_mb": max(r["peak_rss_mb"] for r in runs), "runs": len(runs)}
+
+
+def verdict(passed: bool, target: str, measured: str) -> str:
+    return f"{'PASS' if passed else 'FAIL'}  {target}: {measured}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=5_000_000)
     parser.add_argument("--bad-fraction", type=float, default=0.01)
+    parser.add_argument("--repeat", type=int, default=1, help="runs per contender; the fastest is reported")
+    parser.add_argument("--batch-rows", type=int, default=None, help="ours: rows per batch (default: settings)")
     parser.add_argument("--child", nargs=2, metavar=("CONTENDER", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         contender, path = args.child
-        result = (run_ours if contender == "ours" else run_pandas)(Path(path))
+        result = run_ours(Path(path), args.batch_rows) if contender == "ours" else run_pandas(Path(path))
         import resource
 
-        result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6
         print(json.dumps(result))
         return
     path = make_file(args.rows, args.bad_fraction)
-    size_mb = path.stat().st_size / 1e6
-    print(f"file: {path.name}, {args.rows:,} rows, {size_mb:.0f} MB, {args.bad_fraction:.1%} invalid")
-    results = {name: measure(name, path) for name in ("ours", "pandas")}
+    print(f"file: {path.name}, {args.rows:,} rows, {path.stat().st_size / 1e6:.0f} MB, {args.bad_fraction:.1%} invalid")
+    results = {}
+    for name in ("ours", "pandas"):
+        runs = [measure(name, path, args.batch_rows) for _ in range(args.repeat)]
+        results[name] = best_of(runs)
     for name, r in results.items():
         rate = r["rows"] / r["seconds"]
         print(f"{name:>7}: {r['seconds']:6.2f} s  {rate / 1e6:5.2f} M rows/s  peak RSS {r['peak_rss_mb']:6.0f} MB  "
-              f"invalid rows {int(r['invalid']):,}")
-    ratio = results["pandas"]["seconds"] / results["ours"]["seconds"]
+              f"invalid rows {int(r['invalid']):,}  (best of {int(r['runs'])})")
+    ours, pandas = results["ours"], results["pandas"]
+    ratio = pandas["seconds"] / ours["seconds"]
     print(f"ratio: druid-ingest is {ratio:.2f}x the speed of pandas+pandera on the same file")
-    if results["ours"]["invalid"] != results["pandas"]["invalid"]:
-        print(f"note: invalid counts differ (ours {results['ours']['invalid']}, pandas {results['pandas']['invalid']})")
+    if ours["invalid"] != pandas["invalid"] or ours["rows"] != pandas["rows"]:
+        print(f"note: counts differ (ours {int(ours['rows'])} rows, {int(ours['invalid'])} invalid; "
+              f"pandas {int(pandas['rows'])} rows, {int(pandas['invalid'])} invalid)")
+    rate = ours["rows"] / ours["seconds"] / 1e6
+    print(verdict(rate >= TARGET_ROWS_PER_SECOND / 1e6, "ours >= 1.0M rows/s", f"{rate:.2f}M rows/s"))
+    print(verdict(ours["peak_rss_mb"] < TARGET_PEAK_RSS_MB, "ours peak RSS < 1 GB", f"{ours['peak_rss_mb']:.0f} MB"))
+    print(verdict(ratio > 1, "ours faster than pandas+pandera", f"{ratio:.2f}x"))
 
 
 if __name__ == "__main__":

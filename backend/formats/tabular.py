@@ -1,13 +1,14 @@
 """What every reader gives the pipeline: header names, then batches renamed to the schema with row numbers.
 
 A format's reader subclasses `TabularFile` and implements `_frames` (file column names, plus `__row`) and
-`read_column_rows`; renaming, blank-row skipping and the "no data rows" refusal live here, once.
+`read_column_rows`; renaming, blank-row skipping, the "no data rows" refusal and whole-column queries
+(`map_column`, which a streaming reader may run in one query) live here, once.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 
@@ -70,7 +71,9 @@ class TabularFile(ABC):
         rows = 0
         for frame in self._frames(file_columns):
             # Blank lines in CSV and trailing formatted-but-empty rows in Excel are noise, not records.
-            kept = frame.filter(any_value)
+            has_value = frame.select(any_value).to_series()
+            # Filtering copies every column; most batches have no blank row to drop.
+            kept = frame if has_value.all() else frame.filter(has_value)
             self.blank_rows_skipped += frame.height - kept.height
             if kept.height == 0:
                 continue
@@ -83,6 +86,19 @@ class TabularFile(ABC):
                 "Add at least one row of data under the header.",
                 {"columns": self.columns, "blank_rows_skipped": self.blank_rows_skipped},
             )
+
+    def map_column(self, name: str, query: Callable[[pl.LazyFrame], pl.LazyFrame]) -> pl.DataFrame:
+        """`query`'s result over the whole file's column `name` (a file header name), in row order.
+
+        `query` gets the column as `batches` types it (String, or the format's native dtype), with `__row` and
+        blank rows too, and must work row by row (select, filter): it may run once per batch. Only its result
+        is kept, so a query that keeps little (a hash per row) reads a large file in little memory.
+        """
+        self._require_column(name)
+        parts = [query(frame.lazy()).collect() for frame in self._frames([name])]
+        if not parts:
+            return query(pl.LazyFrame(schema={ROW_COLUMN: pl.Int64, name: pl.String})).collect()
+        return pl.concat(parts)
 
     def read_column(self, name: str) -> pl.Series:
         """The whole file's column `name` (a file header name) as String, in row order, blank rows too."""

@@ -74,6 +74,9 @@ def convert_batch(batch: pl.DataFrame, schema: DatasourceSchema) -> ConvertedBat
     for spec in schema.columns:
         original = batch[spec.name]
         converted = fast[spec.name]
+        if spec.type is ColumnType.string and original.dtype == pl.String:
+            columns.append(converted)  # text stays text: nothing can fail to convert
+            continue
         failed_mask = converted.is_null() & original.is_not_null()
         if spec.type is ColumnType.double and original.dtype == pl.String:
             # The fast path casts text without its finiteness test ("NaN", "inf"); the retry refuses those.
@@ -89,7 +92,12 @@ def convert_batch(batch: pl.DataFrame, schema: DatasourceSchema) -> ConvertedBat
 
 def normalized_strings(values: pl.Series) -> pl.Series:
     """A column as the strings the validator compares (e.g. for uniqueness): Excel's 1001.0 becomes "1001"."""
-    return values.to_frame().select(_to_string(pl.col(values.name), values.dtype)).to_series()
+    return values.to_frame().select(normalized_string(pl.col(values.name), values.dtype)).to_series()
+
+
+def normalized_string(col: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """`normalized_strings` as an expression over a column of `dtype`, for lazy queries."""
+    return _to_string(col, dtype)
 
 
 def _fast_conversion(values: pl.Series, column_type: ColumnType) -> pl.Expr:

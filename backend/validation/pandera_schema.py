@@ -2,7 +2,8 @@
 
 It checks converted frames (declared dtypes; see backend.validation.conversion). Every check is named after
 the rule it enforces, so a failure case's `check` is the `rule` a row reports; not-null is Pandera's own
-`not_nullable` (reported as `required`), and a row check runs at dataframe level under its rule name.
+`not_nullable` (reported as `required`), and a row check runs under its rule name as a check of the column it
+reports on (it reads the row's other columns from the frame).
 """
 
 from __future__ import annotations
@@ -43,12 +44,11 @@ def build_pandera_schema(
     """The Pandera schema for `schema`'s converted frames.
 
     `now` bounds `not_in_future` (the rule is left out without it). `duplicates` holds each unique
-    column's file-wide duplicated values (find_duplicate_values); without it, uniqueness is checked within
-    the frame only.
+    column's file-wide duplicated values (find_duplicate_values; a column whose set is empty needs no
+    check); without it, uniqueness is checked within the frame only.
     """
     return pa.DataFrameSchema(
-        {c.name: _column(c, now, duplicates) for c in schema.columns},
-        checks=[_row_check(check) for check in schema.row_checks],
+        {c.name: _column(c, schema.row_checks, now, duplicates) for c in schema.columns},
         name=schema.name,
         # Unknown extra columns are the caller's business (it reports them); validation ignores them.
         strict=False,
@@ -56,19 +56,28 @@ def build_pandera_schema(
     )
 
 
-def _column(spec: ColumnSpec, now: datetime | None, duplicates: Mapping[str, frozenset[str]] | None) -> pa.Column:
+def _column(
+    spec: ColumnSpec,
+    row_checks: tuple[RowCheck, ...],
+    now: datetime | None,
+    duplicates: Mapping[str, frozenset[str]] | None,
+) -> pa.Column:
     checks: list[pa.Check] = []
     unique_in_frame = False
     for rule in spec.rules:
         if rule.kind is RuleKind.unique:
             if duplicates is None:
                 unique_in_frame = True
-            else:
-                checks.append(_not_duplicated(duplicates.get(spec.name, frozenset())))
+            elif duplicates.get(spec.name):
+                checks.append(_not_duplicated(duplicates[spec.name]))
+            # else: the file has no duplicated value in this column, so every row passes; no check to run.
             continue
         if rule.kind is RuleKind.not_in_future and now is None:
             continue
         checks.append(_check(rule, now))
+    # A row check is a check of the column it reports on, not a dataframe-level one: Pandera then keeps only
+    # that column's failing values, where a dataframe check turns every failing row into a dict in Python.
+    checks.extend(_row_check(check) for check in row_checks if check.column == spec.name)
     return pa.Column(
         polars_dtype(spec.type),
         checks=checks,

@@ -169,6 +169,35 @@ def test_read_column_covers_the_whole_file_in_row_order(tmp_path: Path) -> None:
     assert rows.filter(pl.col("id").is_duplicated()).get_column("__row").to_list() == [2, 5]
 
 
+def test_map_column_runs_one_query_over_the_whole_column(tmp_path: Path) -> None:
+    with _open(tmp_path, b"id,v\nA,1\nB,2\n\nA,3\n", batch_rows=2) as table:
+        mapped = table.map_column("id", lambda rows: rows.filter(pl.col("id").is_not_null()))
+        assert mapped.to_dict(as_series=False) == {"__row": [2, 3, 5], "id": ["A", "B", "A"]}
+        lengths = table.map_column("v", lambda rows: rows.select(pl.col("v").str.len_bytes()))
+        assert lengths.get_column("v").to_list() == [1, 1, None, 1]
+        with pytest.raises(KeyError):
+            table.map_column("nope", lambda rows: rows)
+
+
+def test_map_column_reports_a_malformed_row(tmp_path: Path) -> None:
+    with _open(tmp_path, b'a,b\n1,"2\n3,4\n') as table, pytest.raises(IngestError) as raised:
+        table.map_column("a", lambda rows: rows)
+    assert raised.value.code is ErrorCode.malformed_file
+    assert raised.value.details["row"] == 2
+
+
+def test_quoted_line_breaks_across_read_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Tiny read chunks split records (and quoted line breaks) everywhere; rows must not change.
+    monkeypatch.setenv("POLARS_CSV_CHUNK_SIZE", "7")
+    content = b'id,note\n' + b'1,"two\nlines"\n2,plain\n3,"a ""quoted"", comma"\n' * 5
+    with _open(tmp_path, content, batch_rows=4) as table:
+        frame = _read_all(table)
+        notes = table.map_column("note", lambda rows: rows)
+    assert frame.height == notes.height == 15
+    assert frame.get_column("note").to_list()[:3] == ["two\nlines", "plain", 'a "quoted", comma']
+    assert frame.get_column("__row").to_list() == notes.get_column("__row").to_list() == list(range(2, 17))
+
+
 def test_approx_total_rows_is_known(tmp_path: Path) -> None:
     with _open(tmp_path, b"id\n1\n2\n3\n") as table:
         assert table.approx_total_rows == 3

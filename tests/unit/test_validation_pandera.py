@@ -56,9 +56,16 @@ def test_checks_are_named_after_rules() -> None:
         "UnitPrice": ["min"],
         "Discount": ["min", "max"],
         "Currency": ["pattern"],
-        "Revenue": ["min"],
+        "Revenue": ["min", "revenue_consistency"],
     }
-    assert [check.name for check in schema.checks] == ["revenue_consistency"]
+    # The row check runs as a check of the column it reports on, not at dataframe level.
+    assert schema.checks == []
+    assert schema.columns["TransactionID"].unique is False
+
+
+def test_a_unique_column_without_file_wide_duplicates_has_no_uniqueness_check() -> None:
+    schema = build_pandera_schema(SALES_SCHEMA, now=NOW, duplicates={"TransactionID": frozenset()})
+    assert _check_names(schema)["TransactionID"] == ["not_blank"]
     assert schema.columns["TransactionID"].unique is False
 
 
@@ -69,7 +76,7 @@ def test_check_statistics_carry_the_declared_values() -> None:
     assert schema.columns["Region"].checks[0].statistics == {"allowed": ["NA", "EMEA", "APAC", "LATAM"]}
     assert schema.columns["Country"].checks[0].statistics == {"regex": "[A-Z]{2}"}
     assert schema.columns["TransactionID"].checks[1].statistics == {"duplicates": 2}
-    assert schema.checks[0].statistics == {
+    assert schema.columns["Revenue"].checks[1].statistics == {
         "column": "Revenue",
         "formula": "Quantity x UnitPrice x (1 - Discount)",
         "tolerance": 0.01,
@@ -106,4 +113,4 @@ def test_schema_validates_a_typed_frame() -> None:
     with pytest.raises(pa.errors.SchemaErrors) as caught:
         schema.validate(frame, lazy=True)
     failures = caught.value.failure_cases.select("column", "check", "index").sort("index", "column").rows()
-    assert failures == [("Quantity", "min", 1), ("sales", "revenue_consistency", 1)]
+    assert failures == [("Quantity", "min", 1), ("Revenue", "revenue_consistency", 1)]

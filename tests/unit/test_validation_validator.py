@@ -11,7 +11,15 @@ import pytest
 
 from backend.errors import ErrorCode, IngestError
 from backend.validation.schema import SALES_SCHEMA, ColumnSpec, ColumnType, DatasourceSchema
-from backend.validation.validator import BatchResult, RowError, find_duplicate_values, validate_batch
+from backend.validation.validator import (
+    BatchResult,
+    RowError,
+    find_duplicate_values,
+    repeated_hashes,
+    validate_batch,
+    value_hashes,
+    values_with_hashes,
+)
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 GOOD: dict[str, Any] = {
@@ -315,6 +323,38 @@ def test_find_duplicate_values() -> None:
     assert find_duplicate_values(pl.Series(["a", "b", "a", None, None, "c", "b"])) == frozenset({"a", "b"})
     assert find_duplicate_values(pl.Series([1001.0, 1001.0, 1002.0])) == frozenset({"1001"})
     assert find_duplicate_values(pl.Series([], dtype=pl.String)) == frozenset()
+
+
+def _hashes(values: pl.Series) -> pl.Series:
+    return value_hashes(values.to_frame("v").lazy(), "v").collect().get_column("v")
+
+
+def test_hashed_pre_pass_finds_what_the_exact_one_finds() -> None:
+    ids = pl.Series(["a", "b", "a", None, None, "c", "b", "d", "a"])
+    repeated = repeated_hashes(_hashes(ids))
+    assert repeated.len() == 2  # a and b; nulls are not values
+    candidates = values_with_hashes(ids.to_frame("v").lazy(), "v", repeated).collect().get_column("v")
+    assert sorted(candidates.to_list()) == ["a", "a", "a", "b", "b"]
+    assert find_duplicate_values(candidates) == find_duplicate_values(ids) == frozenset({"a", "b"})
+
+
+def test_hashes_compare_values_as_the_unique_rule_does() -> None:
+    # A spreadsheet's 1001.0 is the ID "1001", as in the batches.
+    floats = pl.Series([1001.0, 1001.0, 1002.0])
+    repeated = repeated_hashes(_hashes(floats))
+    assert repeated.to_list() == _hashes(pl.Series(["1001"])).to_list()
+    candidates = values_with_hashes(floats.to_frame("v").lazy(), "v", repeated).collect().get_column("v")
+    assert candidates.to_list() == ["1001", "1001"]
+
+
+def test_a_hash_match_alone_is_never_a_duplicate() -> None:
+    # Whatever selects the candidates (a collision included), only equal text is reported.
+    ids = pl.Series(["x", "y", "z"])
+    candidates = values_with_hashes(ids.to_frame("v").lazy(), "v", _hashes(ids)).collect().get_column("v")
+    assert candidates.to_list() == ["x", "y", "z"]
+    assert find_duplicate_values(candidates) == frozenset()
+    assert repeated_hashes(_hashes(ids)).is_empty()
+    assert repeated_hashes(pl.Series([], dtype=pl.UInt64)).is_empty()
 
 
 def test_native_dtypes_are_accepted() -> None:
