@@ -81,7 +81,8 @@ class CsvFile(TabularFile):
         )
 
     def _frames(self, file_columns: list[str]) -> Iterator[pl.DataFrame]:
-        batches = self._scan(file_columns).collect_batches(chunk_size=self.limits.batch_rows, lazy=True)
+        scan = self._scan(file_columns)
+        batches = scan.collect_batches(chunk_size=self.limits.batch_rows, lazy=True, engine="streaming")
         while True:
             try:
                 frame = next(batches)

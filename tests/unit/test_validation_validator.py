@@ -3,6 +3,7 @@ invalid frames, duplicates across batches, Revenue's tolerance, native dtypes.""
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -355,6 +356,13 @@ def test_a_hash_match_alone_is_never_a_duplicate() -> None:
     assert find_duplicate_values(candidates) == frozenset()
     assert repeated_hashes(_hashes(ids)).is_empty()
     assert repeated_hashes(pl.Series([], dtype=pl.UInt64)).is_empty()
+
+
+def test_validation_leaves_polars_engine_affinity_as_it_found_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POLARS_ENGINE_AFFINITY", "streaming")
+    result = _validate(_batch({"Quantity": "0"}))
+    assert _failures(result) == [(2, "Quantity", "min"), (2, "Revenue", "revenue_consistency")]
+    assert os.environ["POLARS_ENGINE_AFFINITY"] == "streaming"
 
 
 def test_native_dtypes_are_accepted() -> None:
