@@ -1,6 +1,10 @@
 """Read a raw file in batches, validate every row, and write three local files: the normalized valid rows
 (what Druid will read), the rejected rows with their errors, and the full error report.
 
+One cheap pass over the unique columns first (file-wide duplicates), then the batches. The two cores share
+the work: Polars' streaming reader parses ahead in its own threads, and the staged NDJSON of one batch is
+written in a worker thread while the next batch is validated.
+
 No database and no object store here, so the benchmark measures exactly what the worker runs.
 """
 
