@@ -21,7 +21,7 @@ from backend.formats.csv_diagnose import find_csv_problem
 from backend.formats.csv_dialect import CsvHeader, decode_sample, read_header, sniff_delimiter
 from backend.formats.detect import read_head
 from backend.formats.limits import ReadLimits
-from backend.formats.tabular import ROW_COLUMN, TabularFile, estimate_rows
+from backend.formats.tabular import ROW_COLUMN, TabularFile, estimate_rows, streamed_batches
 from backend.formats.text_encoding import utf8_copy_if_needed
 
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
@@ -81,16 +81,9 @@ class CsvFile(TabularFile):
         )
 
     def _frames(self, file_columns: list[str]) -> Iterator[pl.DataFrame]:
-        scan = self._scan(file_columns)
-        batches = scan.collect_batches(chunk_size=self.limits.batch_rows, lazy=True, engine="streaming")
-        while True:
-            try:
-                frame = next(batches)
-            except StopIteration:
-                return
-            except pl.exceptions.PolarsError as error:
-                raise self._malformed(error) from error
-            yield frame
+        yield from streamed_batches(
+            self._scan(file_columns), self.limits.batch_rows, self._malformed, engine="streaming"
+        )
 
     def read_column_rows(self, name: str) -> pl.DataFrame:
         self._require_column(name)

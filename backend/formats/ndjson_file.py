@@ -20,7 +20,7 @@ from backend.errors import ErrorCode, IngestError
 from backend.formats.detect import read_head
 from backend.formats.json_diagnose import find_json_line_problem, keys_in_order, numbered_lines
 from backend.formats.limits import ReadLimits
-from backend.formats.tabular import ROW_COLUMN, TabularFile, estimate_rows
+from backend.formats.tabular import ROW_COLUMN, TabularFile, estimate_rows, streamed_batches
 from backend.formats.text_encoding import utf8_copy_if_needed
 
 _LINE = "__line"
@@ -83,14 +83,10 @@ class NdjsonFile(TabularFile):
         return self._lines().with_columns(pl.col(_LINE).str.json_decode(as_text))
 
     def _frames(self, file_columns: list[str]) -> Iterator[pl.DataFrame]:
-        batches = self._decoded(file_columns).collect_batches(chunk_size=self.limits.batch_rows, lazy=True)
-        while True:
-            try:
-                frame = next(batches)
-            except StopIteration:
-                return
-            except pl.exceptions.PolarsError as error:
-                raise self._diagnosed(error, file_columns) from error
+        batches = streamed_batches(
+            self._decoded(file_columns), self.limits.batch_rows, lambda error: self._diagnosed(error, file_columns)
+        )
+        for frame in batches:
             yield self._unnested(frame)
 
     def read_column_rows(self, name: str) -> pl.DataFrame:

@@ -9,7 +9,7 @@ import polars as pl
 
 from backend.errors import ErrorCode, IngestError
 from backend.formats.limits import ReadLimits
-from backend.formats.tabular import ROW_COLUMN, TabularFile
+from backend.formats.tabular import ROW_COLUMN, TabularFile, streamed_batches
 
 
 class ParquetFile(TabularFile):
@@ -31,15 +31,7 @@ class ParquetFile(TabularFile):
         )
 
     def _frames(self, file_columns: list[str]) -> Iterator[pl.DataFrame]:
-        batches = self._scan(file_columns).collect_batches(chunk_size=self.limits.batch_rows, lazy=True)
-        while True:
-            try:
-                frame = next(batches)
-            except StopIteration:
-                return
-            except pl.exceptions.PolarsError as error:
-                raise _corrupt(error) from error
-            yield frame
+        yield from streamed_batches(self._scan(file_columns), self.limits.batch_rows, _corrupt)
 
     def read_column_rows(self, name: str) -> pl.DataFrame:
         self._require_column(name)

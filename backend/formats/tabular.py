@@ -13,6 +13,7 @@ from pathlib import Path
 from types import TracebackType
 
 import polars as pl
+from polars._typing import EngineType
 
 from backend.errors import ErrorCode, IngestError
 from backend.formats.limits import ReadLimits
@@ -132,6 +133,28 @@ def estimate_rows(head: bytes, size: int) -> int:
     if len(head) >= size or not head:
         return lines
     return int(size * lines / len(head))
+
+
+def streamed_batches(
+    scan: pl.LazyFrame,
+    batch_rows: int,
+    translate: Callable[[pl.exceptions.PolarsError], Exception],
+    *,
+    engine: EngineType = "auto",
+) -> Iterator[pl.DataFrame]:
+    """A lazy scan collected batch by batch, a Polars error turned into the reader's own IngestError.
+
+    Polars only reports a bad record when the batch holding it is collected, hence the translation per batch.
+    """
+    batches = scan.collect_batches(chunk_size=batch_rows, lazy=True, engine=engine)
+    while True:
+        try:
+            frame = next(batches)
+        except StopIteration:
+            return
+        except pl.exceptions.PolarsError as error:
+            raise translate(error) from error
+        yield frame
 
 
 def slices(frame: pl.DataFrame, batch_rows: int) -> Iterator[pl.DataFrame]:
