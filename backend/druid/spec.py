@@ -1,8 +1,8 @@
 """The Druid `index_parallel` task spec for a job's staged rows, as a pure function of its inputs.
 
-Staged input is newline-delimited JSON (UTF-8), one object per valid row: the schema's columns (plus any extra
-string columns the stager adds), timestamps ISO-8601 UTC with `Z`. The Druid 25 facts behind these choices are
-in /work/shared/reference/druid-local.md.
+Staged input (backend.pipeline.staging) is CSV with a header row or newline-delimited JSON, UTF-8, told apart
+by the object's extension: the schema's columns (plus any extra string columns the stager adds), timestamps
+ISO-8601 UTC with `Z`. The Druid 25 facts behind these choices are in /work/shared/reference/druid-local.md.
 """
 
 from __future__ import annotations
@@ -24,6 +24,13 @@ _DRUID_DIMENSION_TYPE = {
     ColumnType.double: "double",
     # A timestamp that is not the row time is staged as ISO-8601 text.
     ColumnType.timestamp: "string",
+}
+
+# Both are in Druid's core. Druid's CSV reader (opencsv's RFC 4180 parser) handles quoted commas and doubled
+# quotes but splits records at every line break, which is why the stager falls back to NDJSON for such values.
+_INPUT_FORMATS: dict[str, dict[str, Any]] = {
+    ".csv": {"type": "csv", "findColumnsFromHeader": True},
+    ".json": {"type": "json"},
 }
 
 # Longer ids hang the Overlord's POST for minutes (its metadata column), so refuse them here.
@@ -76,7 +83,7 @@ def build_index_parallel_spec(
     max_num_concurrent_subtasks: int = 1,
     extra_string_dimensions: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The task to POST to the Overlord: ingest the staged NDJSON objects at `input_uris` into `datasource`.
+    """The task to POST to the Overlord: ingest the staged objects at `input_uris` into `datasource`.
 
     append=True adds segments next to existing data. append=False replaces exactly `replace_intervals`
     (required then): existing data there is dropped, staged rows outside them are thrown away by Druid.
@@ -91,6 +98,7 @@ def build_index_parallel_spec(
         raise ValueError("replace_intervals only apply when replacing (append=False)")
     if not append and not replace_intervals:
         raise ValueError("replacing (append=False) needs replace_intervals: the period whose data is replaced")
+    input_format = input_format_for(input_uris)
     if max_num_concurrent_subtasks < 1:
         raise ValueError("max_num_concurrent_subtasks must be >= 1")
 
@@ -112,9 +120,7 @@ def build_index_parallel_spec(
             "ioConfig": {
                 "type": "index_parallel",
                 "inputSource": {"type": "s3", "uris": list(input_uris)},
-                # Newline-delimited JSON, not CSV: Druid's CSV reader splits records at every line break, so a quoted
-                # value holding one would not survive.
-                "inputFormat": {"type": "json"},
+                "inputFormat": input_format,
                 "appendToExisting": append,
                 # Druid accepts dropExisting only together with granularitySpec.intervals: replace mode.
                 "dropExisting": not append,
@@ -129,6 +135,21 @@ def build_index_parallel_spec(
             },
         },
     }
+
+
+def input_format_for(input_uris: Sequence[str]) -> dict[str, Any]:
+    """Druid's inputFormat for staged objects, from their extension (all of them must share one)."""
+    extensions = {_extension(uri) for uri in input_uris}
+    if len(extensions) != 1 or next(iter(extensions)) not in _INPUT_FORMATS:
+        raise ValueError(
+            f"staged objects must all end in one of {', '.join(_INPUT_FORMATS)}; got {sorted(input_uris)}"
+        )
+    return dict(_INPUT_FORMATS[extensions.pop()])
+
+
+def _extension(uri: str) -> str:
+    name = uri.rsplit("/", 1)[-1]
+    return name[name.rfind("."):] if "." in name else ""
 
 
 def _check_task_id(task_id: str) -> None:

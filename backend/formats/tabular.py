@@ -101,6 +101,14 @@ class TabularFile(ABC):
             return query(pl.LazyFrame(schema={ROW_COLUMN: pl.Int64, name: pl.String})).collect()
         return pl.concat(parts)
 
+    def text_is_plain(self) -> bool:
+        """True only if no text value of this file can hold a comma, a double quote or a line break.
+
+        The stager then writes values as CSV without looking at each one. A reader that cannot tell cheaply
+        says False (the default), and the values are looked at.
+        """
+        return False
+
     def read_column(self, name: str) -> pl.Series:
         """The whole file's column `name` (a file header name) as String, in row order, blank rows too."""
         return self.read_column_rows(name).get_column(name)

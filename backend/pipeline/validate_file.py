@@ -1,9 +1,15 @@
 """Read a raw file in batches, validate every row, and write three local files: the normalized valid rows
-(what Druid will read), the rejected rows with their errors, and the full error report.
+(what Druid will read, see backend.pipeline.staging), the rejected rows with their errors, and the full error
+report.
 
-One cheap pass over the unique columns first (file-wide duplicates), then the batches. The two cores share
-the work: Polars' streaming reader parses ahead in its own threads, and the staged NDJSON of one batch is
-written in a worker thread while the next batch is validated.
+One pass, optimistic about uniqueness: a unique column's value can only be judged against the whole file, so
+the pass validates each batch without that rule and keeps an 8-byte hash of each value. Files almost never
+repeat an ID; when two hashes match, the values behind them are read back, and if the file really repeats a
+value, a second pass validates every batch again knowing the duplicated values (every row holding one is
+invalid). Only such files pay for two passes.
+
+The two cores share the work: Polars' streaming reader parses ahead in its own threads, and the staged rows of
+one batch are written in a worker thread while the next batch is validated.
 
 No database and no object store here, so the benchmark measures exactly what the worker runs.
 """
@@ -11,20 +17,17 @@ No database and no object store here, so the benchmark measures exactly what the
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from types import TracebackType
-from typing import IO
 
 import polars as pl
 
 from backend.formats.columns import match_columns, require_columns
 from backend.formats.kinds import FileFormat
 from backend.formats.reader import ReadLimits, TabularFile, open_tabular
-from backend.pipeline.lineage import LINEAGE_COLUMN
+from backend.pipeline.staging import BackgroundStager, StagedFormat, StagedRows
 from backend.validation.schema import DatasourceSchema
 from backend.validation.validator import (
     RowError,
@@ -35,7 +38,7 @@ from backend.validation.validator import (
     values_with_hashes,
 )
 
-_ERROR_FIELDS = ("row", "column", "rule", "value", "message")
+_ERROR_FIELDS = RowError._fields  # ("row", "column", "rule", "value", "message")
 
 
 @dataclass
@@ -48,6 +51,9 @@ class ValidationTally:
     extra_columns: list[str] = field(default_factory=list)
     min_ts: datetime | None = None
     max_ts: datetime | None = None
+    staged_format: StagedFormat = StagedFormat.csv
+    # True during the second pass over a file that repeats a unique value (progress was reported already).
+    second_pass: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,7 +64,10 @@ class OutputFiles:
 
     @classmethod
     def in_folder(cls, folder: Path) -> OutputFiles:
-        return cls(folder / "staged.json", folder / "rejects.csv", folder / "errors.csv")
+        return cls(folder / "staged", folder / "rejects.csv", folder / "errors.csv")
+
+
+ProgressCallback = Callable[[ValidationTally, int | None], None]
 
 
 def validate_to_files(
@@ -71,30 +80,67 @@ def validate_to_files(
     lineage_id: str,
     now: datetime,
     error_sample_limit: int,
-    on_batch: Callable[[ValidationTally, int | None], None] | None = None,
+    on_batch: ProgressCallback | None = None,
 ) -> ValidationTally:
     with open_tabular(raw, fmt, limits) as table:
         match = match_columns(table.columns, schema.column_names, schema.required_columns)
         require_columns(match, table.columns)
         found_for = {canonical: found for found, canonical in match.mapping.items()}
-        # File-wide uniqueness needs the whole column once; batches then only look values up.
-        duplicates = {column: _file_wide_duplicates(table, found_for[column]) for column in schema.unique_columns}
-        tally = ValidationTally(extra_columns=list(match.extra))
+        run = _Pass(table, match.mapping, schema, out, table.text_is_plain, lineage_id=lineage_id, now=now,
+                    error_sample_limit=error_sample_limit, on_batch=on_batch)
+        tally, hashes = run.validate({column: frozenset() for column in schema.unique_columns}, second_pass=False)
+        duplicates = {
+            column: _duplicates_behind(table, found_for[column], repeated)
+            for column, column_hashes in hashes.items()
+            if not (repeated := repeated_hashes(column_hashes)).is_empty()
+        }
+        if any(duplicates.values()):
+            tally, _ = run.validate(
+                {column: duplicates.get(column, frozenset()) for column in schema.unique_columns}, second_pass=True
+            )
+        tally.extra_columns = list(match.extra)
+    return tally
+
+
+@dataclass
+class _Pass:
+    """One read + validate + stage pass over the file, writing the three output files afresh."""
+
+    table: TabularFile
+    wanted: Mapping[str, str]
+    schema: DatasourceSchema
+    out: OutputFiles
+    plain_text: Callable[[], bool]
+    lineage_id: str
+    now: datetime
+    error_sample_limit: int
+    on_batch: ProgressCallback | None
+
+    def validate(
+        self, duplicates: Mapping[str, frozenset[str]], *, second_pass: bool
+    ) -> tuple[ValidationTally, dict[str, pl.Series]]:
+        """The tally, and for each unique column the hashes of its values (see `value_hashes`)."""
+        schema = self.schema
+        tally = ValidationTally(second_pass=second_pass)
+        hashes: dict[str, list[pl.Series]] = {column: [] for column in schema.unique_columns}
+        staged = StagedRows(self.out.staged, schema.timestamp_column, self.lineage_id, plain_text=self.plain_text)
         with (
-            out.staged.open("wb") as staged_file,
-            _BackgroundStager(staged_file, schema.timestamp_column, lineage_id) as stager,
-            out.rejects.open("w", encoding="utf-8", newline="") as rejects,
-            out.errors.open("w", encoding="utf-8", newline="") as errors_file,
+            BackgroundStager(staged) as stager,
+            self.out.rejects.open("w", encoding="utf-8", newline="") as rejects,
+            self.out.errors.open("w", encoding="utf-8", newline="") as errors_file,
         ):
             error_writer = csv.writer(errors_file, lineterminator="\n")
             error_writer.writerow(_ERROR_FIELDS)
-            for batch in table.batches(match.mapping):
-                result = validate_batch(batch, schema, duplicates=duplicates, now=now)
+            for batch in self.table.batches(self.wanted):
+                if not second_pass:
+                    for column, parts in hashes.items():
+                        parts.append(value_hashes(batch.lazy(), column).collect().get_column(column))
+                result = validate_batch(batch, schema, duplicates=duplicates, now=self.now)
                 stager.stage(result.valid)
                 if result.rows_invalid:
                     result.invalid.write_csv(rejects, include_header=tally.rows_invalid == 0)
-                    error_writer.writerows((e.row, e.column, e.rule, e.value, e.message) for e in result.errors)
-                    room = error_sample_limit - len(tally.error_sample)
+                    error_writer.writerows(result.errors)
+                    room = self.error_sample_limit - len(tally.error_sample)
                     if room > 0:
                         tally.error_sample.extend(result.errors[:room])
                 tally.errors_total += len(result.errors)
@@ -102,81 +148,17 @@ def validate_to_files(
                 tally.rows_valid += result.rows_valid
                 tally.rows_invalid += result.rows_invalid
                 _track_time_range(tally, result.valid, schema.timestamp_column)
-                if on_batch:
-                    on_batch(tally, table.approx_total_rows)
-    return tally
+                if self.on_batch:
+                    self.on_batch(tally, self.table.approx_total_rows)
+        tally.staged_format = staged.format
+        return tally, {column: pl.concat(parts) if parts else pl.Series(column, [], pl.UInt64)
+                       for column, parts in hashes.items()}
 
 
-def _file_wide_duplicates(table: TabularFile, file_column: str) -> frozenset[str]:
-    """The values of `file_column` that occur more than once in the whole file (see `find_duplicate_values`).
-
-    Two reads of one column: a hash per value first; the text only of rows whose hash repeats, and only if any
-    does. Holding 8 bytes a row instead of the text keeps memory low on large files.
-    """
-    hashes = table.map_column(file_column, lambda rows: value_hashes(rows, file_column)).get_column(file_column)
-    repeated = repeated_hashes(hashes)
-    del hashes
-    if repeated.is_empty():
-        return frozenset()
+def _duplicates_behind(table: TabularFile, file_column: str, repeated: pl.Series) -> frozenset[str]:
+    """The values of `file_column` whose hash is in `repeated` and that really occur more than once."""
     candidates = table.map_column(file_column, lambda rows: values_with_hashes(rows, file_column, repeated))
     return find_duplicate_values(candidates.get_column(file_column))
-
-
-class _BackgroundStager:
-    """Writes each batch's valid rows to the staged file in a worker thread, in batch order.
-
-    Serializing NDJSON costs about as much as validating the batch; Polars releases the GIL while it formats
-    and writes, so writing batch i on one core overlaps validating batch i+1 on the other. At most one batch
-    waits to be written, so memory stays bounded. Leaving the `with` waits for the last write; a write's
-    error is raised on the next `stage` or on leaving.
-    """
-
-    def __init__(self, out: IO[bytes], timestamp_column: str, lineage_id: str) -> None:
-        self._out = out
-        self._timestamp_column = timestamp_column
-        self._lineage_id = lineage_id
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stage-ndjson")
-        self._pending: Future[None] | None = None
-
-    def stage(self, valid: pl.DataFrame) -> None:
-        self._wait()
-        if valid.height:
-            self._pending = self._pool.submit(_write_valid, valid, self._timestamp_column, self._lineage_id, self._out)
-
-    def _wait(self) -> None:
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            pending.result()
-
-    def __enter__(self) -> _BackgroundStager:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        try:
-            if exc is None:
-                self._wait()
-            elif self._pending is not None:
-                # Already failing: let the write finish (the file closes after us) but keep the first error.
-                self._pending.exception()
-        finally:
-            self._pool.shutdown(wait=True)
-
-
-def _write_valid(valid: pl.DataFrame, ts: str, lineage_id: str, out: IO[bytes]) -> None:
-    """Normalized rows for Druid as newline-delimited JSON (a value may hold a line break, which Druid's CSV
-    reader cannot carry): ISO-8601 UTC timestamps, typed numbers, plus the lineage column."""
-    # Formatting naive UTC skips a time-zone lookup per value (a third of strftime's cost); the text is the same.
-    utc = pl.col(ts).dt.convert_time_zone("UTC").dt.replace_time_zone(None)
-    frame = valid.with_columns(
-        utc.dt.strftime("%Y-%m-%dT%H:%M:%S%.3fZ"),
-        pl.lit(lineage_id).alias(LINEAGE_COLUMN),
-    )
-    frame.write_ndjson(out)
 
 
 def _track_time_range(tally: ValidationTally, valid: pl.DataFrame, ts: str) -> None:

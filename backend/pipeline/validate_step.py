@@ -21,6 +21,7 @@ from backend.formats.detect import detect_format
 from backend.formats.reader import ReadLimits
 from backend.pipeline.context import LeaseLost, StepContext
 from backend.pipeline.datasources import load_datasource
+from backend.pipeline.staging import StagedFormat
 from backend.pipeline.states import JobState, OnInvalid
 from backend.pipeline.validate_file import OutputFiles, ValidationTally, validate_to_files
 from backend.settings import Settings
@@ -30,6 +31,7 @@ from backend.validation.validator import RowError
 PROGRESS_VALIDATED = 60
 PROGRESS_STAGED = 70
 _PROGRESS_READING = 55  # validation spans progress 1..56
+_CONTENT_TYPES = {StagedFormat.csv: "text/csv; charset=utf-8", StagedFormat.ndjson: "application/x-ndjson"}
 
 
 def read_limits(settings: Settings) -> ReadLimits:
@@ -59,7 +61,7 @@ def validate_and_stage(ctx: StepContext, job: Job) -> None:
 
         def on_batch(tally: ValidationTally, expected: int | None) -> None:
             ctx.check_lease()
-            if recording:
+            if recording and not tally.second_pass:  # a second pass keeps the progress the first one reached
                 done = min(tally.rows_total / expected, 1.0) if expected else 0.5
                 ctx.set_fields(job.id, rows_total=tally.rows_total, progress=1 + int(done * _PROGRESS_READING))
 
@@ -86,8 +88,8 @@ def _finish(ctx: StepContext, job: Job, tally: ValidationTally, out: OutputFiles
         _record_validation(ctx, job, tally, counts, rejected)
     if rejected:
         return
-    staged = keys.staged_key(job.id, job.attempt)
-    ctx.store.upload_file(out.staged, staged, content_type="application/x-ndjson")
+    staged = keys.staged_key(job.id, job.attempt, tally.staged_format.value)
+    ctx.store.upload_file(out.staged, staged, content_type=_CONTENT_TYPES[tally.staged_format])
     assert tally.min_ts is not None and tally.max_ts is not None
     intervals = day_intervals(tally.min_ts, tally.max_ts)
     ctx.move(

@@ -19,8 +19,9 @@ def raw_key(job_id: uuid.UUID, filename: str) -> str:
     return f"raw/{job_id}/{safe_filename(filename)}"
 
 
-def staged_key(job_id: uuid.UUID, attempt: int) -> str:
-    return f"staged/{job_id}/attempt-{attempt}/rows.json"
+def staged_key(job_id: uuid.UUID, attempt: int, extension: str) -> str:
+    """The staged rows of one attempt; `extension` says their format (backend.pipeline.staging.StagedFormat)."""
+    return f"staged/{job_id}/attempt-{attempt}/rows.{extension}"
 
 
 def rejects_key(job_id: uuid.UUID) -> str:

@@ -65,8 +65,22 @@ def column_problem(spec: ColumnSpec, rule: str, value: str | None, *, now: datet
 
 def row_check_problem(check: RowCheck, value: str | None, expected: float | None) -> str:
     """E.g. "must equal Quantity x UnitPrice x (1 - Discount) = 20.00 (within 0.01), got 25.5"."""
-    target = f"{check.formula()} = {expected:.2f}" if expected is not None else check.formula()
-    return f"must equal {target} (within {format_number(check.tolerance)}), got {value}"
+    return row_check_formatter(check)(value, expected)
+
+
+RowCheckFormatter = Callable[[str | None, float | None], str]
+
+
+def row_check_formatter(check: RowCheck) -> RowCheckFormatter:
+    """`row_check_problem` for one check, its fixed text built once (a file may have many such errors)."""
+    formula = check.formula()
+    within = f"(within {format_number(check.tolerance)}), got "
+
+    def problem(value: str | None, expected: float | None) -> str:
+        target = f"{formula} = {expected:.2f}" if expected is not None else formula
+        return f"must equal {target} {within}{value}"
+
+    return problem
 
 
 def format_number(number: float) -> str:

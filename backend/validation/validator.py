@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from typing import NamedTuple
 
 import pandera.polars as pa
 import polars as pl
@@ -47,9 +48,11 @@ _PANDERA_RULE_NAMES = {PANDERA_NOT_NULL: messages.REQUIRED, PANDERA_UNIQUE: Rule
 _CELLS_SCHEMA = {"position": pl.Int64, "column": pl.String, "rule": pl.String}
 
 
-@dataclass(frozen=True)
-class RowError:
-    """One failing (row, column, rule). `value` is the cell as the file had it (None when empty)."""
+class RowError(NamedTuple):
+    """One failing (row, column, rule). `value` is the cell as the file had it (None when empty).
+
+    A tuple in the error report's column order, so a csv writer takes it as it is (a large file has many).
+    """
 
     row: int
     column: str
@@ -241,24 +244,31 @@ def _report(
     slot = {position: i for i, position in enumerate(positions)}
     values = {name: originals[name].to_list() for name in originals.columns}
     rows = values[ROW_COLUMN]
-    row_checks = {check.rule: check for check in schema.row_checks}
+    row_checks = {check.rule: messages.row_check_formatter(check) for check in schema.row_checks}
     expected = {
         check.rule: converted.select(expected_value(check)).to_series().to_list() for check in schema.row_checks
     }
     formatters: dict[tuple[str, str], messages.ProblemFormatter] = {}
+    # Bad values repeat (a file with one wrong habit repeats it on every row): say each problem once.
+    said: dict[tuple[str, str, str | None, float | None], str] = {}
     errors: list[RowError] = []
     problems: list[list[str]] = [[] for _ in positions]
     for position, column, rule in cells.iter_rows():
         i = slot[position]
         value = values[column][i]
-        if rule in row_checks:
-            problem = messages.row_check_problem(row_checks[rule], value, expected[rule][i])
-        else:
-            formatter = formatters.get((column, rule))
-            if formatter is None:
-                formatter = messages.problem_formatter(schema.column(column), rule, now=now)
-                formatters[(column, rule)] = formatter
-            problem = formatter(value)
+        expectation = expected[rule][i] if rule in row_checks else None
+        key = (column, rule, value, expectation)
+        problem = said.get(key)
+        if problem is None:
+            if rule in row_checks:
+                problem = row_checks[rule](value, expectation)
+            else:
+                formatter = formatters.get((column, rule))
+                if formatter is None:
+                    formatter = messages.problem_formatter(schema.column(column), rule, now=now)
+                    formatters[(column, rule)] = formatter
+                problem = formatter(value)
+            said[key] = problem
         errors.append(RowError(rows[i], column, rule, value, f"{column} {problem}"))
         problems[i].append(f"{column}: {problem}")
     # Batches arrive in row order, but a reader may number rows otherwise; the report is by row number.

@@ -7,7 +7,13 @@ from typing import Any
 
 import pytest
 
-from backend.druid.spec import build_index_parallel_spec, day_intervals, dimensions_spec, priority_for
+from backend.druid.spec import (
+    build_index_parallel_spec,
+    day_intervals,
+    dimensions_spec,
+    input_format_for,
+    priority_for,
+)
 from backend.validation.schema import SALES_SCHEMA
 
 SALES_DIMENSIONS = {
@@ -66,7 +72,7 @@ def test_append_spec() -> None:
             "ioConfig": {
                 "type": "index_parallel",
                 "inputSource": {"type": "s3", "uris": ["s3://bucket/staged/job1/1.csv"]},
-                "inputFormat": {"type": "json"},
+                "inputFormat": {"type": "csv", "findColumnsFromHeader": True},
                 "appendToExisting": True,
                 "dropExisting": False,
             },
@@ -110,7 +116,7 @@ def test_replace_spec() -> None:
             "ioConfig": {
                 "type": "index_parallel",
                 "inputSource": {"type": "s3", "uris": ["s3://b/a.csv", "s3://b/b.csv"]},
-                "inputFormat": {"type": "json"},
+                "inputFormat": {"type": "csv", "findColumnsFromHeader": True},
                 "appendToExisting": False,
                 "dropExisting": True,
             },
@@ -174,3 +180,18 @@ def test_priority_for() -> None:
     assert [priority_for(name) for name in ("HIGH", "MEDIUM", "LOW", "low")] == [75, 50, 25, 25]
     with pytest.raises(ValueError):
         priority_for("URGENT")
+
+
+def test_input_format_follows_the_staged_extension() -> None:
+    assert input_format_for(["s3://b/staged/j/attempt-1/rows.csv"]) == {"type": "csv", "findColumnsFromHeader": True}
+    assert input_format_for(["s3://b/staged/j/attempt-1/rows.json"]) == {"type": "json"}
+    spec = _spec(input_uris=["s3://b/staged/j/attempt-1/rows.json"])
+    assert spec["spec"]["ioConfig"]["inputFormat"] == {"type": "json"}
+
+
+@pytest.mark.parametrize(
+    "uris", [["s3://b/rows.csv", "s3://b/rows.json"], ["s3://b/rows.parquet"], ["s3://b/rows"], ["s3://b.csv/rows"]]
+)
+def test_staged_objects_of_mixed_or_unknown_format_are_refused(uris: list[str]) -> None:
+    with pytest.raises(ValueError, match="staged objects must all end in one of"):
+        _spec(input_uris=uris)

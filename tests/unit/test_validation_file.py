@@ -1,5 +1,6 @@
 """validate_to_files: the read + validate + stage pass over a whole file (file-wide uniqueness, the staged
-NDJSON, rejects and error report, the tally), for the streaming CSV reader and a batch-by-batch one."""
+rows as CSV or NDJSON, rejects and error report, the tally), for the streaming CSV reader and a batch-by-batch
+one."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 import backend.pipeline.validate_file as validate_file
 from backend.formats.kinds import FileFormat
 from backend.formats.limits import ReadLimits
+from backend.pipeline.staging import StagedFormat, StagedRows
 from backend.pipeline.validate_file import OutputFiles, ValidationTally, validate_to_files
 from backend.validation.schema import SALES_SCHEMA
 
@@ -30,12 +32,14 @@ def _limits(batch_rows: int) -> ReadLimits:
     return ReadLimits(batch_rows, 1_000_000, 100_000_000, 100)
 
 
-def _run(raw: Path, fmt: FileFormat, batch_rows: int) -> tuple[ValidationTally, OutputFiles, list[int]]:
+def _run(
+    raw: Path, fmt: FileFormat, batch_rows: int
+) -> tuple[ValidationTally, OutputFiles, list[tuple[bool, int]]]:
     out = OutputFiles.in_folder(raw.parent)
-    progress: list[int] = []
+    progress: list[tuple[bool, int]] = []
     tally = validate_to_files(
         raw, fmt, SALES_SCHEMA, _limits(batch_rows), out, lineage_id="job-7", now=NOW, error_sample_limit=2,
-        on_batch=lambda t, _total: progress.append(t.rows_total),
+        on_batch=lambda t, _total: progress.append((t.second_pass, t.rows_total)),
     )
     return tally, out, progress
 
@@ -62,7 +66,10 @@ def test_csv_pass_stages_valid_rows_and_reports_the_rest(tmp_path: Path) -> None
     tally, out, progress = _run(raw, FileFormat.csv, batch_rows=2)
 
     assert (tally.rows_total, tally.rows_valid, tally.rows_invalid, tally.errors_total) == (6, 3, 3, 3)
-    assert progress == sorted(progress) and progress[-1] == 6
+    # Row 7 repeats row 2's ID: the first pass saw the repeated hash, a second pass judged every row again.
+    first, second = [rows for again, rows in progress if not again], [rows for again, rows in progress if again]
+    assert first == second and first[-1] == 6 and first == sorted(first)
+    assert tally.staged_format is StagedFormat.ndjson  # a value holds a line break, which CSV cannot carry
     assert _errors(out) == [
         ("2", "TransactionID", "unique"),
         ("4", "Quantity", "type"),
@@ -104,7 +111,7 @@ def test_a_failed_staging_write_fails_the_pass(tmp_path: Path, monkeypatch: pyte
     def broken(*_args: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(validate_file, "_write_valid", broken)
+    monkeypatch.setattr(StagedRows, "write", broken)
     with pytest.raises(OSError, match="disk full"):
         _run(raw, FileFormat.csv, batch_rows=1)
 
@@ -127,4 +134,59 @@ def test_a_failing_batch_waits_for_the_pending_write_and_keeps_its_error(
     with pytest.raises(RuntimeError, match="validation bug"):
         _run(raw, FileFormat.csv, batch_rows=1)
     # The first batch's rows were written completely before the file was closed.
-    assert [json.loads(line)["TransactionID"] for line in (tmp_path / "staged.json").read_text().splitlines()] == ["A"]
+    assert pl.read_csv(tmp_path / "staged").get_column("TransactionID").to_list() == ["A"]
+
+
+def _staged_csv(out: OutputFiles) -> pl.DataFrame:
+    return pl.read_csv(out.staged, infer_schema=False)
+
+
+def test_rows_without_line_breaks_are_staged_as_csv_in_one_pass(tmp_path: Path) -> None:
+    raw = tmp_path / "raw.csv"
+    rows = [_row("A"), _row("B", name='"Tent, 2 person ""Pro"""'), _row("C", quantity="0")]
+    raw.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+
+    tally, out, progress = _run(raw, FileFormat.csv, batch_rows=2)
+
+    assert progress == [(False, 2), (False, 3)]  # no repeated ID: one pass
+    assert tally.staged_format is StagedFormat.csv
+    staged = _staged_csv(out)
+    assert staged.columns == [*SALES_SCHEMA.column_names, "ingest_job_id"]
+    assert staged.get_column("ProductName").to_list() == ["Widget", 'Tent, 2 person "Pro"']
+    assert staged.row(0) == (
+        "A", "2025-01-03T10:00:00.000Z", "Hardware", "Widget", "C1", "NA", "US", "Online", "2", "10.0", "0.1",
+        "USD", "18.0", "job-7",
+    )
+
+
+def test_a_line_break_after_csv_batches_turns_the_staged_rows_into_ndjson(tmp_path: Path) -> None:
+    raw = tmp_path / "raw.csv"
+    rows = [_row("A"), _row("007"), _row("B"), _row("C", name='"two\r\nlines"'), _row("D")]
+    raw.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+
+    tally, out, _ = _run(raw, FileFormat.csv, batch_rows=2)
+
+    assert tally.staged_format is StagedFormat.ndjson
+    staged = [json.loads(line) for line in out.staged.read_text(encoding="utf-8").splitlines()]
+    assert [r["TransactionID"] for r in staged] == ["A", "007", "B", "C", "D"]  # "007" stays text
+    assert staged[3]["ProductName"] == "two\r\nlines"
+    # Rows written as CSV before the switch keep their types and normalized timestamp.
+    assert (staged[0]["Quantity"], staged[0]["Revenue"]) == (2, 18.0)
+    assert staged[0]["TransactionTimestamp"] == "2025-01-03T10:00:00.000Z"
+    assert {r["ingest_job_id"] for r in staged} == {"job-7"}
+
+
+def test_a_repeated_hash_without_a_repeated_value_costs_no_second_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Force every ID onto one hash: the values behind it are compared, none repeats, the first pass stands.
+    monkeypatch.setattr(
+        validate_file, "value_hashes", lambda rows, column: rows.select(pl.lit(1, pl.UInt64).alias(column))
+    )
+    raw = tmp_path / "raw.csv"
+    raw.write_text("\n".join([HEADER, _row("A"), _row("B"), _row("C")]) + "\n", encoding="utf-8")
+
+    tally, _, progress = _run(raw, FileFormat.csv, batch_rows=2)
+
+    assert (tally.rows_valid, tally.rows_invalid) == (3, 0)
+    assert [second for second, _ in progress] == [False, False]
