@@ -75,3 +75,28 @@ def test_quoted_fields_with_delimiters_and_line_breaks(service: Service) -> None
     _ingest_and_check(service, frame.write_csv().encode(), "quoted.csv", frame)
     rows = service.sql('SELECT COUNT(*) AS n FROM "sales" WHERE "ProductName" = ?', 'Widget, "deluxe"\nsecond line')
     assert int(rows[0]["n"]) >= 50
+
+
+def _staged_key(job: dict[str, object]) -> str:
+    events = job["events"]
+    assert isinstance(events, list)
+    keys = [e["details"]["staged_key"] for e in events if (e.get("details") or {}).get("staged_key")]
+    assert len(keys) == 1, events
+    return str(keys[0])
+
+
+def test_values_that_need_quoting_travel_as_csv_and_line_breaks_as_ndjson(service: Service) -> None:
+    # Druid reads the staged rows as CSV unless a value holds a line break (its CSV reader splits there).
+    quoted = 'Tent, 2 person "Pro" ; | \t'
+    frame = generate_sales(40, seed=4, start=datetime(2024, 5, 10), days=2).with_columns(
+        pl.lit(quoted).alias("ProductName")
+    )
+    job = _ingest_and_check(service, frame.write_csv().encode(), "needs-quotes.csv", frame)
+    assert _staged_key(job).endswith("/rows.csv")
+    rows = service.sql('SELECT COUNT(*) AS n FROM "sales" WHERE "ProductName" = ? AND "ingest_job_id" = ?',
+                       quoted, job["job_id"])
+    assert int(rows[0]["n"]) == 40
+
+    broken = frame.with_columns(pl.lit("first line\r\nsecond line").alias("ProductName"))
+    job = _ingest_and_check(service, broken.write_csv().encode(), "line-break.csv", broken)
+    assert _staged_key(job).endswith("/rows.json")
