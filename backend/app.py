@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from backend.api import datasources, health, jobs, metrics, records, uploads
 from backend.api.error_handlers import install_error_handlers
+from backend.db.async_pool import new_pool
 from backend.db.session import session_scope
 from backend.errors import ErrorCode, IngestError
 from backend.logging_setup import configure_logging
@@ -30,10 +31,17 @@ def _register_datasources() -> None:
 
 
 @asynccontextmanager
-async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
-    configure_logging(get_settings().log_level)
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings = get_settings()
+    configure_logging(settings.log_level)
     await run_in_threadpool(_register_datasources)
-    yield
+    # Opened without waiting: the API starts (and /health answers) even while PostgreSQL is still coming up.
+    app.state.status_pool = new_pool(settings)
+    await app.state.status_pool.open(wait=False)
+    try:
+        yield
+    finally:
+        await app.state.status_pool.close()
 
 
 def create_app() -> FastAPI:

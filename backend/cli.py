@@ -32,10 +32,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(_: argparse.Namespace) -> int:
+    settings = get_settings()
+    # Before anything starts a thread (Polars' pool, the heartbeat), so they all inherit it: niceness is per thread.
+    os.nice(settings.worker_nice)
     from backend.logging_setup import configure_logging
     from backend.pipeline.worker import Worker
 
-    settings = get_settings()
     configure_logging(settings.log_level)
     worker = Worker(settings)
     signal.signal(signal.SIGTERM, lambda *_: worker.stop())

@@ -33,6 +33,7 @@ class ErrorCode(StrEnum):
     druid_task_pending_timeout = "druid_task_pending_timeout"
     cancelled = "cancelled"
     storage_unavailable = "storage_unavailable"
+    database_unavailable = "database_unavailable"
     internal_error = "internal_error"
 
 
@@ -54,6 +55,7 @@ _HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.decompression_limit: 413,
     ErrorCode.druid_unavailable: 503,
     ErrorCode.storage_unavailable: 503,
+    ErrorCode.database_unavailable: 503,
 }
 
 # Codes that mean "the data is not acceptable" (job -> rejected) rather than "something broke" (job -> failed).

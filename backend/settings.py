@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     api_workers: int = Field(default=2, ge=1)
+    # Per API process: PostgreSQL connections of the async pool behind the polled status endpoint.
+    api_status_connections: int = Field(default=4, ge=1)
     max_upload_bytes: int = 5 * 1024**3
     max_records_bytes: int = 256 * 1024**2
 
@@ -57,6 +59,8 @@ class Settings(BaseSettings):
     worker_lease_s: float = 30.0
     worker_heartbeat_s: float = 5.0
     worker_poll_s: float = 0.5
+    # CPU priority of worker processes (nice, 0-19): validation is batch work and yields to the API on a shared host.
+    worker_nice: int = Field(default=10, ge=0, le=19)
     validation_batch_rows: int = 250_000
     error_sample_limit: int = 10_000
     max_spreadsheet_cells: int = 50_000_000

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 
+import psycopg
+import psycopg_pool
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -48,6 +51,12 @@ async def _client_disconnect(_: Request, __: Exception) -> JSONResponse:
     return JSONResponse(_body("client_disconnected", "The client closed the connection."), status_code=400)
 
 
+async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    log.warning("database unavailable", extra={"error": (str(exc) or type(exc).__name__).splitlines()[0]})
+    message = "The job database (PostgreSQL) cannot be reached; try again shortly."
+    return JSONResponse(_body(ErrorCode.database_unavailable.value, message), status_code=503)
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", extra={"path": request.url.path})
     return JSONResponse(
@@ -60,4 +69,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(ClientDisconnect, _client_disconnect)
+    # Connection-level failures only (refused, dropped, no pool connection in time), never a bad query.
+    for error in (sqlalchemy.exc.OperationalError, psycopg.OperationalError, psycopg_pool.PoolTimeout):
+        app.add_exception_handler(error, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected)

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from datetime import datetime
 
 import polars as pl
@@ -84,3 +85,30 @@ def test_parquet_errors_use_record_numbers(service: Service) -> None:
     job = service.wait(service.accepted(buffer.getvalue(), "sales.parquet"))
     assert job["state"] == "rejected"
     assert [(e["row"], e["column"]) for e in service.errors(job["job_id"])["items"]] == [(4, "Currency")]
+
+
+def test_status_document_is_the_job_detail_model(service: Service) -> None:
+    # PostgreSQL renders the polled status document; it must be exactly what the JobDetail model says.
+    from backend.api.jobs import job_detail
+    from backend.api.schemas import JobDetail
+    from backend.db import jobs_repository
+    from backend.db.session import session_scope
+
+    frame = generate_sales(30, seed=8, start=datetime(2024, 6, 1), days=1)
+    job_id = service.accepted(frame.write_csv().encode(), "document.csv")
+    service.wait(job_id)
+    response = requests.get(f"{service.url}/api/v1/jobs/{job_id}", timeout=10)
+    assert response.status_code == 200 and response.headers["content-type"] == "application/json"
+    served = JobDetail.model_validate_json(response.content)
+    with session_scope() as session:
+        found = jobs_repository.get_job_with_events(session, uuid.UUID(job_id))
+        assert found is not None
+        expected = job_detail(*found)
+    assert served == expected
+    assert set(json.loads(response.content)) == set(JobDetail.model_fields)
+    assert served.events and served.druid_row_stats and served.priority == "MEDIUM"
+
+    unknown = requests.get(f"{service.url}/api/v1/jobs/{uuid.uuid4()}", timeout=10)
+    assert unknown.status_code == 404 and unknown.json()["code"] == "not_found"
+    malformed = requests.get(f"{service.url}/api/v1/jobs/not-a-uuid", timeout=10)
+    assert malformed.status_code == 422 and malformed.json()["code"] == "invalid_field"

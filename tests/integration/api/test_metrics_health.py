@@ -193,6 +193,8 @@ def test_postgres_down_health_stays_up_and_metrics_say_so(service: Service, log_
             time.sleep(0.2)
         assert requests.get(f"{url}/health", timeout=10).json()["queue_depth"] is not None
         assert sample(scrape(url), "druid_ingest_scrape_error") == 0
+        unknown_job = f"{url}/api/v1/jobs/{uuid.uuid4()}"
+        assert requests.get(unknown_job, timeout=10).status_code == 404
 
         relay.cut()
         started = time.monotonic()
@@ -203,6 +205,13 @@ def test_postgres_down_health_stays_up_and_metrics_say_so(service: Service, log_
         assert sample(families, "druid_ingest_scrape_error") == 1
         assert "druid_ingest_jobs" not in families and "druid_ingest_step_duration_seconds" not in families
         assert "process_resident_memory_bytes" in families  # what needs no database still renders
+        # What needs the database says so with a 503 and a code, twice (a dropped pooled connection, then a
+        # refused new one), for the async status read and a session-based listing alike.
+        for endpoint in (unknown_job, unknown_job, f"{url}/api/v1/jobs"):
+            started = time.monotonic()
+            refused = requests.get(endpoint, timeout=30)
+            assert refused.status_code == 503, refused.text
+            assert refused.json()["code"] == "database_unavailable" and time.monotonic() - started < 15
     finally:
         relay.cut()
         process.terminate()

@@ -4,6 +4,8 @@ duplicate uploads and the PENDING deadline, each against the real stack."""
 from __future__ import annotations
 
 import json
+import os
+import time
 from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
@@ -153,3 +155,14 @@ def test_duplicate_upload_is_refused_unless_forced(service: Service, unique_tag:
     assert second.json()["details"]["job_id"] == first
     assert service.upload(content, "dup-forced.csv", force="true").status_code == 202
     service.wait(first)
+
+
+def test_workers_run_at_the_configured_cpu_priority(workers: Workers) -> None:
+    # Validation is batch work: on a host shared with the API it must yield the CPU to requests.
+    assert get_settings().worker_nice == 10
+    with workers.only():
+        expected = {workers.start().pid: 10, workers.start(INGEST_WORKER_NICE="3").pid: 3}
+        deadline = time.monotonic() + 30  # the worker lowers its priority as it starts
+        while (seen := {pid: os.getpriority(os.PRIO_PROCESS, pid) for pid in expected}) != expected:
+            assert time.monotonic() < deadline, f"niceness {seen}, expected {expected}"
+            time.sleep(0.1)

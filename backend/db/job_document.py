@@ -1,0 +1,54 @@
+"""GET /api/v1/jobs/{id}'s JSON document, rendered by PostgreSQL in one statement over an async connection.
+
+The status endpoint is what every client polls (the web page every second, scripts in loops), often while a
+worker and Druid keep the same machine's cores busy. Building the document in the database (job, options and
+step history with `json_build_object`/`json_agg`) leaves the API process one round trip and no object mapping,
+validation or serialization per request: the bytes go out as PostgreSQL wrote them. The document has exactly
+the fields and types of `backend.api.schemas.JobDetail`, which tests/integration/api/test_api_surface.py checks
+against the model built the ordinary way.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from psycopg_pool import AsyncConnectionPool
+
+from backend.pipeline.states import Priority
+
+# Instants as RFC 3339 in UTC with a `Z`, whatever the session's time zone.
+_ISO = "to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+_PRIORITY_NAME = "CASE j.priority " + " ".join(f"WHEN {p.value} THEN '{p.name}'" for p in Priority) + " END"
+
+_JOB_DOCUMENT_SQL = f"""
+SELECT json_build_object(
+    'job_id', j.id, 'state', j.state, 'code', j.code, 'message', j.message,
+    'datasource', j.datasource, 'filename', j.filename, 'format', j.format,
+    'size_bytes', j.size_bytes, 'sha256', j.sha256, 'priority', {_PRIORITY_NAME},
+    'options', json_build_object('on_invalid', j.on_invalid, 'mode', j.mode),
+    'rows_total', j.rows_total, 'rows_valid', j.rows_valid, 'rows_invalid', j.rows_invalid,
+    'progress', j.progress, 'druid_task_id', j.druid_task_id, 'druid_row_stats', j.druid_row_stats,
+    'druid_rows', j.druid_rows, 'attempt', j.attempt,
+    'created_at', {_ISO.format(column="j.created_at")}, 'updated_at', {_ISO.format(column="j.updated_at")},
+    'finished_at', {_ISO.format(column="j.finished_at")},
+    'events', COALESCE(
+        (SELECT json_agg(json_build_object(
+                    'state', e.state, 'at', {_ISO.format(column="e.at")}, 'message', e.message,
+                    'details', COALESCE(e.details, '{{}}'::jsonb))
+                ORDER BY e.id)
+         FROM job_events e WHERE e.job_id = j.id),
+        '[]'::json)
+)::text
+FROM jobs j WHERE j.id = %s
+"""
+
+
+async def fetch_job_document(pool: AsyncConnectionPool, job_id: uuid.UUID) -> bytes | None:
+    """The job's JSON document (UTF-8), or None when there is no such job."""
+    async with pool.connection() as connection:
+        cursor = await connection.execute(_JOB_DOCUMENT_SQL, (job_id,), prepare=True)
+        row = await cursor.fetchone()
+    if row is None:
+        return None
+    document: str = row[0]
+    return document.encode()
