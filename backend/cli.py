@@ -33,8 +33,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_worker(_: argparse.Namespace) -> int:
     settings = get_settings()
+    from backend.cpu_priority import leads_own_session, run_niced
+
     # Before anything starts a thread (Polars' pool, the heartbeat), so they all inherit it: niceness is per thread.
-    os.nice(settings.worker_nice)
+    run_niced(settings.worker_nice, session_group=leads_own_session())
     from backend.logging_setup import configure_logging
     from backend.pipeline.worker import Worker
 

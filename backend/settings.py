@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     druid_metadata_port: int = 1527
     druid_version: str = "25.0.0"
     stack_ready_timeout_s: float = 240.0
+    # CPU priority (nice 0-19) of the local stack's ZooKeeper and Druid processes: on one small machine they share
+    # with the API, Druid's batch work yields the CPU to requests. PostgreSQL and S3 keep the normal priority.
+    stack_druid_nice: int = Field(default=10, ge=0, le=19)
 
     log_level: str = "INFO"
 

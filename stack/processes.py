@@ -10,8 +10,11 @@ import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
+
+from backend.cpu_priority import run_niced
 
 POLL_S = 0.2
 
@@ -75,8 +78,12 @@ def run_as(user: str | None) -> dict[str, Any]:
     return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
 
 
-def start_detached(argv: list[str], log_path: Path, *, cwd: Path, user: str | None = None) -> ProcessId:
-    """Start argv in its own session, output appended to log_path; it outlives this Python process."""
+def start_detached(
+    argv: list[str], log_path: Path, *, cwd: Path, user: str | None = None, nice: int = 0
+) -> ProcessId:
+    """Start argv in its own session, output appended to log_path; it outlives this Python process.
+
+    nice > 0 lowers its CPU priority (inherited by every thread it starts)."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
         log.write(f"\n==== {time.strftime('%Y-%m-%d %H:%M:%S')} starting: {' '.join(argv)}\n".encode())
@@ -89,6 +96,8 @@ def start_detached(argv: list[str], log_path: Path, *, cwd: Path, user: str | No
             stderr=subprocess.STDOUT,
             cwd=cwd,
             start_new_session=True,
+            # After setsid: the new session's scheduling group is niced too (see run_niced).
+            preexec_fn=partial(run_niced, nice, session_group=True) if nice else None,
             **run_as(user),
         )
     _started[child.pid] = child

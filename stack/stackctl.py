@@ -45,6 +45,7 @@ class Service:
     provision: Action = _nothing  # once ready after a start: bucket, role, rules; idempotent
     stop: Action | None = None  # a graceful stop of its own; SIGTERM to the process group follows anyway
     user: str | None = None  # OS user to run as; None = ours
+    background: bool = False  # batch work (ZooKeeper, Druid): runs at settings.stack_druid_nice
 
 
 def _postgres_prepare(settings: Settings) -> None:
@@ -71,6 +72,7 @@ def _druid(
         ports=ports,
         prepare=druid_jvm.prepare,
         provision=provision,
+        background=True,
     )
 
 
@@ -98,6 +100,7 @@ SERVICES: tuple[Service, ...] = (
         ready=druid_jvm.zookeeper_ready,
         ports=lambda s: (s.zookeeper_port,),
         prepare=druid_jvm.prepare,
+        background=True,
     ),
     _druid(
         "coordinator",
@@ -179,6 +182,7 @@ def _start_service(settings: Settings, service: Service) -> ProcessId:
         log_path(settings, service.name),
         cwd=settings.var_dir,
         user=service.user,
+        nice=settings.stack_druid_nice if service.background else 0,
     )
     processes.write_pid_file(pid_path(settings, service.name), proc)
     return proc

@@ -6,7 +6,9 @@ SQL with exactly the rows sent; and that a missing object fails the task with a 
 
 from __future__ import annotations
 
+import os
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -101,3 +103,19 @@ def test_missing_object_fails_the_task_with_a_read_error(settings: Settings, dru
     assert "Error occurred while trying to read uri" in status["errorMsg"], status
     report = druid.task_reports(task_id)["ingestionStatsAndErrors"]["payload"]
     assert uri in report["errorMsg"], report["errorMsg"]
+
+
+def test_druid_and_zookeeper_run_niced_and_the_rest_does_not(settings: Settings) -> None:
+    # Druid's batch work must yield the CPU to the API on one small machine; PostgreSQL and S3 serve requests.
+    priorities, group_priorities = {}, {}
+    for name in ("postgres", "s3", "zookeeper", "coordinator", "indexer", "historical", "broker"):
+        pid = int((settings.var_dir / "run" / f"{name}.pid").read_text().split()[0])
+        priorities[name] = os.getpriority(os.PRIO_PROCESS, pid)
+        autogroup = Path(f"/proc/{pid}/autogroup")  # e.g. "/autogroup-42 nice 10", where the kernel has them
+        if autogroup.exists():
+            group_priorities[name] = int(autogroup.read_text().split()[-1])
+    nice = settings.stack_druid_nice
+    expected = {"postgres": 0, "s3": 0, "zookeeper": nice, "coordinator": nice, "indexer": nice,
+                "historical": nice, "broker": nice}
+    assert priorities == expected
+    assert group_priorities in ({}, expected)
