@@ -16,7 +16,6 @@ No database and no object store here, so the benchmark measures exactly what the
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,6 +29,7 @@ from backend.formats.reader import ReadLimits, TabularFile, open_tabular
 from backend.pipeline.staging import BackgroundStager, StagedFormat, StagedRows
 from backend.validation.schema import DatasourceSchema
 from backend.validation.validator import (
+    ERROR_REPORT_SCHEMA,
     RowError,
     find_duplicate_values,
     repeated_hashes,
@@ -38,7 +38,7 @@ from backend.validation.validator import (
     values_with_hashes,
 )
 
-_ERROR_FIELDS = RowError._fields  # ("row", "column", "rule", "value", "message")
+_ERROR_HEADER = (",".join(ERROR_REPORT_SCHEMA) + "\n").encode()  # row,column,rule,value,message
 
 
 @dataclass
@@ -127,10 +127,9 @@ class _Pass:
         with (
             BackgroundStager(staged) as stager,
             self.out.rejects.open("w", encoding="utf-8", newline="") as rejects,
-            self.out.errors.open("w", encoding="utf-8", newline="") as errors_file,
+            self.out.errors.open("wb") as errors_file,
         ):
-            error_writer = csv.writer(errors_file, lineterminator="\n")
-            error_writer.writerow(_ERROR_FIELDS)
+            errors_file.write(_ERROR_HEADER)
             for batch in self.table.batches(self.wanted):
                 if not second_pass:
                     for column, parts in hashes.items():
@@ -139,11 +138,11 @@ class _Pass:
                 stager.stage(result.valid)
                 if result.rows_invalid:
                     result.invalid.write_csv(rejects, include_header=tally.rows_invalid == 0)
-                    error_writer.writerows(result.errors)
+                    result.error_report.write_csv(errors_file, include_header=False)
                     room = self.error_sample_limit - len(tally.error_sample)
                     if room > 0:
-                        tally.error_sample.extend(result.errors[:room])
-                tally.errors_total += len(result.errors)
+                        tally.error_sample.extend(result.first_errors(room))
+                tally.errors_total += result.error_report.height
                 tally.rows_total += result.rows_total
                 tally.rows_valid += result.rows_valid
                 tally.rows_invalid += result.rows_invalid

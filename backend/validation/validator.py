@@ -61,17 +61,29 @@ class RowError(NamedTuple):
     message: str
 
 
+ERROR_REPORT_SCHEMA = {"row": pl.Int64, "column": pl.String, "rule": pl.String, "value": pl.String,
+                       "message": pl.String}
+
+
 @dataclass
 class BatchResult:
     # Valid rows: schema columns in schema order, declared dtypes (timestamp Datetime('us','UTC')), no __row.
     valid: pl.DataFrame
     # Invalid rows: __row, the schema columns as the file had them (String), `errors` ("Col: problem; ...").
     invalid: pl.DataFrame
-    # Every failing (row, column, rule), ordered by row, then schema column order.
-    errors: list[RowError]
+    # Every failing (row, column, rule, value, message) as ERROR_REPORT_SCHEMA, ordered by row, then schema
+    # column order. A frame, not objects: a file with many bad rows has many errors, written out by Polars.
+    error_report: pl.DataFrame
     rows_total: int
     rows_valid: int
     rows_invalid: int
+
+    @property
+    def errors(self) -> list[RowError]:
+        return self.first_errors(self.error_report.height)
+
+    def first_errors(self, count: int) -> list[RowError]:
+        return [RowError(*row) for row in self.error_report.head(count).iter_rows()]
 
 
 def find_duplicate_values(values: pl.Series) -> frozenset[str]:
@@ -133,17 +145,18 @@ def validate_batch(
     pandera_schema = _pandera_schema(schema, now, tuple(sorted(duplicates.items())))
     cells = _failing_cells(converted, _pandera_failures(pandera_schema, converted.frame), schema)
     if cells.height == 0:
-        no_rows = _invalid_frame(_as_strings(batch.clear(), schema), [])
-        return BatchResult(converted.frame, no_rows, [], batch.height, batch.height, 0)
+        no_rows = _invalid_frame(_as_strings(batch.clear(), schema), pl.Series(ERRORS_COLUMN, [], pl.String))
+        return BatchResult(converted.frame, no_rows, pl.DataFrame(schema=ERROR_REPORT_SCHEMA), batch.height,
+                           batch.height, 0)
 
     positions = cells["position"].unique(maintain_order=True).to_list()
     gather = pl.Series(positions, dtype=pl.UInt32)
     originals = _as_strings(batch[gather], schema)
-    errors, problems = _report(cells, positions, originals, converted.frame[gather], schema, now)
+    error_report, problems = _report(cells, positions, originals, converted.frame[gather], schema, now)
     invalid_mask = pl.repeat(False, batch.height, eager=True).scatter(gather, True)
     valid = converted.frame.filter(~invalid_mask)
     invalid = _invalid_frame(originals, problems)
-    return BatchResult(valid, invalid, errors, batch.height, valid.height, invalid.height)
+    return BatchResult(valid, invalid, error_report, batch.height, valid.height, invalid.height)
 
 
 @lru_cache(maxsize=1)
@@ -239,41 +252,63 @@ def _report(
     converted: pl.DataFrame,
     schema: DatasourceSchema,
     now: datetime,
-) -> tuple[list[RowError], list[str]]:
-    """RowErrors ordered by row then column, and each invalid row's `errors` text (in `positions` order)."""
-    slot = {position: i for i, position in enumerate(positions)}
-    values = {name: originals[name].to_list() for name in originals.columns}
-    rows = values[ROW_COLUMN]
+) -> tuple[pl.DataFrame, pl.Series]:
+    """The error report (ERROR_REPORT_SCHEMA, by row then column) and each invalid row's `errors` text (in
+    `positions` order), built column-wise: Python only words each distinct (column, rule, value) once."""
+    slots = pl.DataFrame({"position": positions, "slot": range(len(positions))}, schema={"position": pl.Int64,
+                                                                                         "slot": pl.Int64})
+    values = (
+        originals.with_row_index("slot")
+        .with_columns(pl.col("slot").cast(pl.Int64))
+        .unpivot(index=["slot", ROW_COLUMN], on=list(schema.column_names), variable_name="column",
+                 value_name="value")
+    )
+    expected = [
+        converted.select(pl.lit(check.rule).alias("rule"), expected_value(check).cast(pl.Float64).alias("expected"))
+        .with_row_index("slot").with_columns(pl.col("slot").cast(pl.Int64))
+        for check in schema.row_checks
+    ]
+    report = (
+        cells.join(slots, on="position", how="left", maintain_order="left")
+        .join(values, on=["slot", "column"], how="left", maintain_order="left")
+    )
+    if expected:
+        report = report.join(pl.concat(expected), on=["slot", "rule"], how="left", maintain_order="left")
+    else:
+        report = report.with_columns(pl.lit(None, pl.Float64).alias("expected"))
+    key = ["column", "rule", "value", "expected"]
+    problems = _problems(report.select(key).unique(), schema, now)
+    report = report.join(problems, on=key, how="left", nulls_equal=True, maintain_order="left")
+    per_row = (
+        report.group_by("slot", maintain_order=True)
+        .agg(pl.concat_str(pl.col("column"), pl.lit(": "), pl.col("problem")).str.join("; ").alias(ERRORS_COLUMN))
+        .sort("slot")
+    )
+    error_report = (
+        report.select(
+            pl.col(ROW_COLUMN).cast(pl.Int64).alias("row"), "column", "rule", "value",
+            pl.concat_str(pl.col("column"), pl.lit(" "), pl.col("problem")).alias("message"),
+        )
+        # Batches arrive in row order, but a reader may number rows otherwise; the report is by row number.
+        .sort("row", maintain_order=True)
+    )
+    return error_report, per_row.get_column(ERRORS_COLUMN)
+
+
+def _problems(distinct: pl.DataFrame, schema: DatasourceSchema, now: datetime) -> pl.DataFrame:
+    """`problem` for each distinct (column, rule, value, expected): what is wrong, for a person."""
     row_checks = {check.rule: messages.row_check_formatter(check) for check in schema.row_checks}
-    expected = {
-        check.rule: converted.select(expected_value(check)).to_series().to_list() for check in schema.row_checks
-    }
     formatters: dict[tuple[str, str], messages.ProblemFormatter] = {}
-    # Bad values repeat (a file with one wrong habit repeats it on every row): say each problem once.
-    said: dict[tuple[str, str, str | None, float | None], str] = {}
-    errors: list[RowError] = []
-    problems: list[list[str]] = [[] for _ in positions]
-    for position, column, rule in cells.iter_rows():
-        i = slot[position]
-        value = values[column][i]
-        expectation = expected[rule][i] if rule in row_checks else None
-        key = (column, rule, value, expectation)
-        problem = said.get(key)
-        if problem is None:
-            if rule in row_checks:
-                problem = row_checks[rule](value, expectation)
-            else:
-                formatter = formatters.get((column, rule))
-                if formatter is None:
-                    formatter = messages.problem_formatter(schema.column(column), rule, now=now)
-                    formatters[(column, rule)] = formatter
-                problem = formatter(value)
-            said[key] = problem
-        errors.append(RowError(rows[i], column, rule, value, f"{column} {problem}"))
-        problems[i].append(f"{column}: {problem}")
-    # Batches arrive in row order, but a reader may number rows otherwise; the report is by row number.
-    errors.sort(key=lambda e: e.row)
-    return errors, ["; ".join(p) for p in problems]
+    said: list[str] = []
+    for column, rule, value, expectation in distinct.iter_rows():
+        if rule in row_checks:
+            said.append(row_checks[rule](value, expectation))
+            continue
+        formatter = formatters.get((column, rule))
+        if formatter is None:
+            formatter = formatters[(column, rule)] = messages.problem_formatter(schema.column(column), rule, now=now)
+        said.append(formatter(value))
+    return distinct.with_columns(pl.Series("problem", said, dtype=pl.String))
 
 
 def _as_strings(rows: pl.DataFrame, schema: DatasourceSchema) -> pl.DataFrame:
@@ -283,5 +318,5 @@ def _as_strings(rows: pl.DataFrame, schema: DatasourceSchema) -> pl.DataFrame:
     )
 
 
-def _invalid_frame(originals: pl.DataFrame, problems: list[str]) -> pl.DataFrame:
-    return originals.with_columns(pl.Series(ERRORS_COLUMN, problems, dtype=pl.String))
+def _invalid_frame(originals: pl.DataFrame, problems: pl.Series) -> pl.DataFrame:
+    return originals.with_columns(problems.alias(ERRORS_COLUMN))
