@@ -7,9 +7,11 @@ job open-loop: request i is due at start + i / rate whatever the earlier answers
 connections (loopback only, a bounded number of requests, a deadline). Latency is measured from the moment each
 request was due, so a slow answer delays the requests queued behind it and shows up in their latency rather than
 lowering the rate; the time from writing the request to its answer is printed beside it.
+If the job is still running after that window, the same load runs against a server that answers at once with fixed
+bytes (the floor while the job runs: what the busy machine, the loopback and the generator cost by themselves).
 Then the job is cancelled (so the shared stack is not left busy) unless --finish asks to wait for it, and the same
-load runs again with no job running (the baseline), and once more against a server that answers at once with fixed
-bytes (the floor: what the shared machine, the loopback and the generator cost by themselves), side by side.
+load runs again with no job running (the baseline), and once more against the fixed-answer server (the floor on the
+quiet machine), side by side.
 PASS/FAIL judges the run while the job runs.
 
 Usage: python bench/status.py [--rate 200] [--duration 30] [--rows 500000] [--connections 16] [--finish]
@@ -307,6 +309,13 @@ def run(args: argparse.Namespace) -> int:
         state_at_end = client.job(job_id)["state"]
         verdict = report(f"while the job runs ({args.duration:.0f} s)", args, busy)
         describe_job(watch, state_at_end, worker.pid)
+        if args.baseline_duration > 0 and client.job(job_id)["state"] not in TERMINAL:
+            # What the machine itself delivers meanwhile: the same load against the fixed-answer server.
+            busy_floor = measure_floor(args)
+            report(f"floor while the job still runs ({args.baseline_duration:.0f} s; job "
+                   f"{client.job(job_id)['state']} at the end)", args, busy_floor)
+            if busy_floor.answered:
+                print(f"p99 while the job runs / floor p99 meanwhile: {busy.p99 / busy_floor.p99:.1f}x")
         finish(args, client, job_id)
         job_id = None
         if args.baseline_duration > 0 and busy.answered:
