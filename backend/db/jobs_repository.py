@@ -26,19 +26,6 @@ def get_job(session: Session, job_id: uuid.UUID, *, for_update: bool = False) ->
     return session.get(Job, job_id, with_for_update=for_update)
 
 
-def get_job_with_events(session: Session, job_id: uuid.UUID) -> tuple[Job, Sequence[JobEvent]] | None:
-    """The job and its history in one round trip (the status endpoint is polled hard)."""
-    rows = session.execute(
-        select(Job, JobEvent)
-        .outerjoin(JobEvent, JobEvent.job_id == Job.id)
-        .where(Job.id == job_id)
-        .order_by(JobEvent.id)
-    ).all()
-    if not rows:
-        return None
-    return rows[0][0], [event for _, event in rows if event is not None]
-
-
 def list_events(session: Session, job_id: uuid.UUID) -> Sequence[JobEvent]:
     return session.scalars(select(JobEvent).where(JobEvent.job_id == job_id).order_by(JobEvent.id)).all()
 

@@ -28,8 +28,7 @@ def iso_utc_text(timestamps: pl.Series) -> pl.Series:
     if not isinstance(timestamps.dtype, pl.Datetime):
         raise TypeError(f"iso_utc_text needs a Datetime column, got {timestamps.dtype}")
     us = timestamps.dt.cast_time_unit("us").dt.epoch("us")  # epoch values do not depend on the time zone
-    present = us.drop_nulls()
-    if present.is_empty():
+    if us.null_count() == us.len():
         return pl.Series(timestamps.name, [None] * timestamps.len(), pl.String)
     seconds = us // _US_PER_SECOND
     days = seconds // _SECONDS_PER_DAY

@@ -59,20 +59,12 @@ def problem_formatter(spec: ColumnSpec, rule: str, *, now: datetime | None) -> P
     return _quoting(f"must not be before {format_instant(parse_instant(declared.earliest))}, got ")
 
 
-def column_problem(spec: ColumnSpec, rule: str, value: str | None, *, now: datetime | None) -> str:
-    return problem_formatter(spec, rule, now=now)(value)
-
-
-def row_check_problem(check: RowCheck, value: str | None, expected: float | None) -> str:
-    """E.g. "must equal Quantity x UnitPrice x (1 - Discount) = 20.00 (within 0.01), got 25.5"."""
-    return row_check_formatter(check)(value, expected)
-
-
 RowCheckFormatter = Callable[[str | None, float | None], str]
 
 
 def row_check_formatter(check: RowCheck) -> RowCheckFormatter:
-    """`row_check_problem` for one check, its fixed text built once (a file may have many such errors)."""
+    """What is wrong with a row failing `check`, given the cell and the expected value, e.g. "must equal
+    Quantity x UnitPrice x (1 - Discount) = 20.00 (within 0.01), got 25.5". The fixed text is built once."""
     formula = check.formula()
     within = f"(within {format_number(check.tolerance)}), got "
 

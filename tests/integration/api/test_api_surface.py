@@ -101,9 +101,9 @@ def test_status_document_is_the_job_detail_model(service: Service) -> None:
     assert response.status_code == 200 and response.headers["content-type"] == "application/json"
     served = JobDetail.model_validate_json(response.content)
     with session_scope() as session:
-        found = jobs_repository.get_job_with_events(session, uuid.UUID(job_id))
-        assert found is not None
-        expected = job_detail(*found)
+        job = jobs_repository.get_job(session, uuid.UUID(job_id))
+        assert job is not None
+        expected = job_detail(job, jobs_repository.list_events(session, job.id))
     assert served == expected
     assert set(json.loads(response.content)) == set(JobDetail.model_fields)
     assert served.events and served.druid_row_stats and served.priority == "MEDIUM"
