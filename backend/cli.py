@@ -33,10 +33,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_worker(_: argparse.Namespace) -> int:
     settings = get_settings()
-    from backend.cpu_priority import leads_own_session, run_niced
+    from backend.cpu_priority import leads_own_session, run_as_batch_work
 
-    # Before anything starts a thread (Polars' pool, the heartbeat), so they all inherit it: niceness is per thread.
-    run_niced(settings.worker_nice, session_group=leads_own_session())
+    # Before anything starts a thread (Polars' pool, the heartbeat), so they all inherit it: priority is per thread.
+    run_as_batch_work(settings.worker_priority, session_group=leads_own_session())
     from backend.logging_setup import configure_logging
     from backend.pipeline.worker import Worker
 

@@ -92,6 +92,7 @@ class LoadResult:
     scheduled: int = 0
     latency_ms: list[float] = field(default_factory=list)  # from when the request was due
     service_ms: list[float] = field(default_factory=list)  # from writing the request
+    due_s: list[float] = field(default_factory=list)  # when each answered request was due, from the first
     statuses: dict[str, int] = field(default_factory=dict)
     errors: dict[str, int] = field(default_factory=dict)
     started_at: float = 0.0  # time.time() when the first request was due
@@ -151,6 +152,7 @@ async def generate_load(url: str, rate: float, duration_s: float, connections: i
             result.errors[f"HTTP {status}"] = result.errors.get(f"HTTP {status}", 0) + 1
         result.latency_ms.append((done - due) * 1000)
         result.service_ms.append((done - sent) * 1000)
+        result.due_s.append(due - start)
 
     tasks = []
     for i in range(result.scheduled):
@@ -211,6 +213,22 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def machine_ticks() -> list[int]:
+    """The machine's CPU time by kind (/proc/stat: user nice system idle iowait irq softirq steal ...)."""
+    with contextlib.suppress(OSError):
+        return [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return []
+
+
+def steal_share(before: list[int], after: list[int]) -> float | None:
+    """The share of CPU time the hypervisor gave to other guests in between (None where unknown): a virtual
+    machine's pauses that no process on it can avoid, and that show up as latency."""
+    if len(before) < 8 or len(after) < 8:
+        return None
+    spent = [b - a for a, b in zip(before[:8], after[:8], strict=True)]
+    return spent[7] / sum(spent) if sum(spent) else None
+
+
 def _children(pid: int) -> list[int]:
     found: list[int] = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
@@ -246,21 +264,30 @@ class JobWatch:
 
     job_id: uuid.UUID
     states: list[str] = field(default_factory=list)
+    seen_at: list[float] = field(default_factory=list)  # time.time() of each state sample
     holders: set[str] = field(default_factory=set)
     stop: threading.Event = field(default_factory=threading.Event)
 
+    def connect(self) -> None:
+        """Import the database modules and take a first sample: the CPU this costs stays out of the window."""
+        self._sample()
+
     def run(self) -> None:
+        while not self.stop.wait(1.0):
+            self._sample()
+
+    def _sample(self) -> None:
         from sqlalchemy import text
 
         from backend.db.session import session_scope
 
-        while not self.stop.wait(1.0):
-            with session_scope() as session:
-                row = session.execute(text("SELECT state, lease_owner FROM jobs WHERE id = :id"),
-                                      {"id": self.job_id}).one()
-            self.states.append(row[0])
-            if row[1]:
-                self.holders.add(row[1])
+        with session_scope() as session:
+            row = session.execute(text("SELECT state, lease_owner FROM jobs WHERE id = :id"),
+                                  {"id": self.job_id}).one()
+        self.states.append(row[0])
+        self.seen_at.append(time.time())
+        if row[1]:
+            self.holders.add(row[1])
 
 
 def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -301,6 +328,7 @@ def run(args: argparse.Namespace) -> int:
               "keep-alive connections")
 
         watch = JobWatch(uuid.UUID(job_id))
+        watch.connect()  # imports and the first connection happen before the window, not in it
         watcher = threading.Thread(target=watch.run, daemon=True)
         watcher.start()
         busy = measure(args, target, args.duration, api.pid)
@@ -309,6 +337,7 @@ def run(args: argparse.Namespace) -> int:
         state_at_end = client.job(job_id)["state"]
         verdict = report(f"while the job runs ({args.duration:.0f} s)", args, busy)
         describe_job(watch, state_at_end, worker.pid)
+        print_slices(busy.result, watch)
         if args.baseline_duration > 0 and client.job(job_id)["state"] not in TERMINAL:
             # What the machine itself delivers meanwhile: the same load against the fixed-answer server.
             busy_floor = measure_floor(args)
@@ -348,6 +377,7 @@ class Phase:
     result: LoadResult
     api_cpu_s: float
     load: list[float]
+    steal: float | None = None
 
     @property
     def answered(self) -> int:
@@ -369,6 +399,7 @@ def measure(args: argparse.Namespace, target: str, duration: float, api_pid: int
 
     sampler = threading.Thread(target=sample_load, daemon=True)
     cpu_before = cpu_seconds(api_pid)
+    ticks_before = machine_ticks()
     sampler.start()
     process = subprocess.run(
         [sys.executable, __file__, "--load", target, "--rate", str(args.rate), "--duration", str(duration),
@@ -379,7 +410,8 @@ def measure(args: argparse.Namespace, target: str, duration: float, api_pid: int
     sampler.join()
     if process.returncode != 0:
         raise SystemExit(f"the load generator failed:\n{process.stderr}")
-    return Phase(LoadResult(**json.loads(process.stdout)), cpu_seconds(api_pid) - cpu_before, load_samples)
+    return Phase(LoadResult(**json.loads(process.stdout)), cpu_seconds(api_pid) - cpu_before, load_samples,
+                 steal_share(ticks_before, machine_ticks()))
 
 
 def measure_floor(args: argparse.Namespace) -> Phase:
@@ -413,7 +445,8 @@ def report(title: str, args: argparse.Namespace, phase: Phase) -> str:
         print(f"load average (1 min): min {min(phase.load):.2f} mean {statistics.fmean(phase.load):.2f} "
               f"max {max(phase.load):.2f} on {os.cpu_count()} CPUs; server process CPU "
               f"{phase.api_cpu_s / max(result.elapsed_s, 1e-9) * 100:.0f}% of one core, "
-              f"{phase.api_cpu_s / max(phase.answered + args.warmup, 1) * 1000:.1f} ms per request")
+              f"{phase.api_cpu_s / max(phase.answered + args.warmup, 1) * 1000:.1f} ms per request"
+              + (f"; CPU time stolen by the hypervisor {phase.steal:.1%}" if phase.steal is not None else ""))
     if not phase.answered:
         return "FAIL: no answers"
     for name, values in (("latency (from due time)", result.latency_ms), ("service (from write)", result.service_ms)):
@@ -431,6 +464,21 @@ def describe_job(watch: JobWatch, state_at_end: str, worker_pid: int) -> None:
     holders = "yes" if ours else f"no ({', '.join(sorted(watch.holders)) or 'nobody'})"
     print(f"job during the window: {seen} (in progress in {running}/{len(watch.states)} samples; "
           f"held by this bench's worker: {holders}); state at the end of the window: {state_at_end}")
+
+
+def print_slices(result: LoadResult, watch: JobWatch, slice_s: float = 5.0) -> None:
+    """p99 and max per slice of the window, beside the job's state then: which step the tail comes from."""
+    slices: dict[int, list[float]] = {}
+    for due, latency in zip(result.due_s, result.latency_ms, strict=True):
+        slices.setdefault(int(due // slice_s), []).append(latency)
+    parts = []
+    for index, values in sorted(slices.items()):
+        at = result.started_at + (index + 0.5) * slice_s
+        states = [s for s, t in zip(watch.states, watch.seen_at, strict=True) if abs(t - at) <= slice_s / 2]
+        state = "/".join(dict.fromkeys(states)) or "?"
+        parts.append(f"{index * slice_s:.0f}-{(index + 1) * slice_s:.0f} s {state}: p99 {percentile(values, 99):.1f} "
+                     f"max {max(values):.1f}")
+    print("by slice (ms): " + "; ".join(parts))
 
 
 def finish(args: argparse.Namespace, client: Any, job_id: str) -> None:

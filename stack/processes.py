@@ -14,7 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from backend.cpu_priority import run_niced
+from backend.cpu_priority import BatchPriority, run_as_batch_work
 
 POLL_S = 0.2
 
@@ -79,11 +79,11 @@ def run_as(user: str | None) -> dict[str, Any]:
 
 
 def start_detached(
-    argv: list[str], log_path: Path, *, cwd: Path, user: str | None = None, nice: int = 0
+    argv: list[str], log_path: Path, *, cwd: Path, user: str | None = None, priority: BatchPriority | None = None
 ) -> ProcessId:
     """Start argv in its own session, output appended to log_path; it outlives this Python process.
 
-    nice > 0 lowers its CPU priority (inherited by every thread it starts)."""
+    `priority` lowers its CPU priority (inherited by every thread it starts)."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
         log.write(f"\n==== {time.strftime('%Y-%m-%d %H:%M:%S')} starting: {' '.join(argv)}\n".encode())
@@ -96,8 +96,9 @@ def start_detached(
             stderr=subprocess.STDOUT,
             cwd=cwd,
             start_new_session=True,
-            # After setsid: the new session's scheduling group is niced too (see run_niced).
-            preexec_fn=partial(run_niced, nice, session_group=True) if nice else None,
+            # After setsid: the new session's scheduling group is niced too (see run_as_batch_work).
+            preexec_fn=(partial(run_as_batch_work, priority, session_group=True)
+                        if priority is not None and priority.lowered else None),
             **run_as(user),
         )
     _started[child.pid] = child

@@ -45,7 +45,7 @@ class Service:
     provision: Action = _nothing  # once ready after a start: bucket, role, rules; idempotent
     stop: Action | None = None  # a graceful stop of its own; SIGTERM to the process group follows anyway
     user: str | None = None  # OS user to run as; None = ours
-    background: bool = False  # batch work (ZooKeeper, Druid): runs at settings.stack_druid_nice
+    background: bool = False  # batch work (ZooKeeper, Druid): runs at settings.stack_druid_priority
 
 
 def _postgres_prepare(settings: Settings) -> None:
@@ -182,7 +182,7 @@ def _start_service(settings: Settings, service: Service) -> ProcessId:
         log_path(settings, service.name),
         cwd=settings.var_dir,
         user=service.user,
-        nice=settings.stack_druid_nice if service.background else 0,
+        priority=settings.stack_druid_priority if service.background else None,
     )
     processes.write_pid_file(pid_path(settings, service.name), proc)
     return proc

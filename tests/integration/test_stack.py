@@ -105,17 +105,20 @@ def test_missing_object_fails_the_task_with_a_read_error(settings: Settings, dru
     assert uri in report["errorMsg"], report["errorMsg"]
 
 
-def test_druid_and_zookeeper_run_niced_and_the_rest_does_not(settings: Settings) -> None:
+def test_druid_and_zookeeper_run_as_batch_work_and_the_rest_does_not(settings: Settings) -> None:
     # Druid's batch work must yield the CPU to the API on one small machine; PostgreSQL and S3 serve requests.
-    priorities, group_priorities = {}, {}
+    priorities, group_priorities, policies = {}, {}, {}
     for name in ("postgres", "s3", "zookeeper", "coordinator", "indexer", "historical", "broker"):
         pid = int((settings.var_dir / "run" / f"{name}.pid").read_text().split()[0])
         priorities[name] = os.getpriority(os.PRIO_PROCESS, pid)
+        policies[name] = os.sched_getscheduler(pid)
         autogroup = Path(f"/proc/{pid}/autogroup")  # e.g. "/autogroup-42 nice 10", where the kernel has them
         if autogroup.exists():
             group_priorities[name] = int(autogroup.read_text().split()[-1])
     nice = settings.stack_druid_nice
-    expected = {"postgres": 0, "s3": 0, "zookeeper": nice, "coordinator": nice, "indexer": nice,
-                "historical": nice, "broker": nice}
+    batch = ("zookeeper", "coordinator", "indexer", "historical", "broker")
+    expected = {"postgres": 0, "s3": 0, **dict.fromkeys(batch, nice)}
     assert priorities == expected
     assert group_priorities in ({}, expected)
+    assert settings.stack_druid_sched_idle
+    assert policies == {"postgres": os.SCHED_OTHER, "s3": os.SCHED_OTHER, **dict.fromkeys(batch, os.SCHED_IDLE)}

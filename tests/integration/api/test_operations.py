@@ -160,9 +160,17 @@ def test_duplicate_upload_is_refused_unless_forced(service: Service, unique_tag:
 def test_workers_run_at_the_configured_cpu_priority(workers: Workers) -> None:
     # Validation is batch work: on a host shared with the API it must yield the CPU to requests.
     assert get_settings().worker_nice == 10
+    assert get_settings().worker_sched_idle
     with workers.only():
-        expected = {workers.start().pid: 10, workers.start(INGEST_WORKER_NICE="3").pid: 3}
+        expected = {
+            workers.start().pid: (10, os.SCHED_IDLE),
+            workers.start(INGEST_WORKER_NICE="3", INGEST_WORKER_SCHED_IDLE="false").pid: (3, os.SCHED_OTHER),
+        }
         deadline = time.monotonic() + 30  # the worker lowers its priority as it starts
-        while (seen := {pid: os.getpriority(os.PRIO_PROCESS, pid) for pid in expected}) != expected:
-            assert time.monotonic() < deadline, f"niceness {seen}, expected {expected}"
+
+        def seen() -> dict[int, tuple[int, int]]:
+            return {pid: (os.getpriority(os.PRIO_PROCESS, pid), os.sched_getscheduler(pid)) for pid in expected}
+
+        while (now_seen := seen()) != expected:
+            assert time.monotonic() < deadline, f"(nice, policy) {now_seen}, expected {expected}"
             time.sleep(0.1)
