@@ -341,7 +341,7 @@ def run(args: argparse.Namespace) -> int:
         state_at_end = client.job(job_id)["state"]
         verdict = report(f"while the job runs ({args.duration:.0f} s)", args, busy)
         describe_job(watch, state_at_end, worker.pid)
-        print_slices(busy.result, watch)
+        print_slices(busy.result, watch, args.slice)
         if args.baseline_duration > 0 and client.job(job_id)["state"] not in TERMINAL:
             # What the machine itself delivers meanwhile: the same load against the fixed-answer server.
             busy_floor = measure_floor(args)
@@ -505,6 +505,7 @@ def finish(args: argparse.Namespace, client: Any, job_id: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rate", type=float, default=200.0, help="requests per second (open loop)")
+    parser.add_argument("--slice", type=float, default=5.0, help="seconds per slice of the by-slice p99 line")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of load")
     parser.add_argument("--rows", type=int, default=500_000, help="rows in the job that runs meanwhile")
     parser.add_argument("--connections", type=int, default=16, help="keep-alive connections in the pool (max)")
