@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,8 +28,13 @@ class Settings(BaseSettings):
     s3_access_key: str = "druid-ingest"
     s3_secret_key: str = "druid-ingest-secret"  # noqa: S105 - local default; the stack's S3 accepts any key
     s3_bucket: str = "druid-ingest"
-    # How Druid addresses the same store; differs from ours when Druid runs in another network (compose).
+    # Part size of streaming multipart uploads (S3's minimum is 5 MiB).
     s3_multipart_chunk_bytes: int = Field(default=8 * 1024 * 1024, ge=5 * 1024 * 1024)
+    # When botocore checks a download against the object's stored checksum: "when_supported" (botocore's
+    # default: always) or "when_required" (only when a request asks). moto, like several S3-compatible stores,
+    # presents the checksum of an object uploaded in parts as a whole-object one, so with "when_supported" every
+    # download of a report larger than one part broke at its last byte. Against AWS S3 "when_supported" works.
+    s3_response_checksum_validation: Literal["when_supported", "when_required"] = "when_required"
 
     # Apache Druid.
     druid_overlord_url: str = "http://127.0.0.1:8081"

@@ -34,6 +34,7 @@ class ObjectStore:
                 retries={"max_attempts": 5, "mode": "standard"},
                 connect_timeout=5,
                 read_timeout=60,
+                response_checksum_validation=settings.s3_response_checksum_validation,
             ),
         )
 
