@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from backend.cpu_priority import BatchPriority
+from backend.cpu_priority import BatchPriority, all_but_first
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     # requests leave (nice 19 halved bench/status.py's p99 against 10). PostgreSQL and S3 keep the normal priority.
     stack_druid_nice: int = Field(default=19, ge=0, le=19)
     stack_druid_sched_idle: bool = True
+    # CPUs kept free of ZooKeeper and Druid (the lowest-numbered ones) for the API, PostgreSQL, S3 and workers;
+    # Druid runs on the rest. 0: anywhere. Ignored when no CPU would be left for Druid.
+    stack_druid_reserved_cpus: int = Field(default=1, ge=0)
 
     log_level: str = "INFO"
 
@@ -105,7 +108,8 @@ class Settings(BaseSettings):
 
     @property
     def stack_druid_priority(self) -> BatchPriority:
-        return BatchPriority(self.stack_druid_nice, self.stack_druid_sched_idle)
+        return BatchPriority(self.stack_druid_nice, self.stack_druid_sched_idle,
+                             all_but_first(self.stack_druid_reserved_cpus))
 
 
 @lru_cache(maxsize=1)

@@ -107,11 +107,12 @@ def test_missing_object_fails_the_task_with_a_read_error(settings: Settings, dru
 
 def test_druid_and_zookeeper_run_as_batch_work_and_the_rest_does_not(settings: Settings) -> None:
     # Druid's batch work must yield the CPU to the API on one small machine; PostgreSQL and S3 serve requests.
-    priorities, group_priorities, policies = {}, {}, {}
+    priorities, group_priorities, policies, cpus = {}, {}, {}, {}
     for name in ("postgres", "s3", "zookeeper", "coordinator", "indexer", "historical", "broker"):
         pid = int((settings.var_dir / "run" / f"{name}.pid").read_text().split()[0])
         priorities[name] = os.getpriority(os.PRIO_PROCESS, pid)
         policies[name] = os.sched_getscheduler(pid)
+        cpus[name] = os.sched_getaffinity(pid)
         autogroup = Path(f"/proc/{pid}/autogroup")  # e.g. "/autogroup-42 nice 10", where the kernel has them
         if autogroup.exists():
             group_priorities[name] = int(autogroup.read_text().split()[-1])
@@ -122,3 +123,9 @@ def test_druid_and_zookeeper_run_as_batch_work_and_the_rest_does_not(settings: S
     assert group_priorities in ({}, expected)
     assert settings.stack_druid_sched_idle
     assert policies == {"postgres": os.SCHED_OTHER, "s3": os.SCHED_OTHER, **dict.fromkeys(batch, os.SCHED_IDLE)}
+    # Druid keeps off the first CPU (on a machine with more than one), where requests are served.
+    everywhere = os.sched_getaffinity(0)
+    druid_cpus = settings.stack_druid_priority.cpus or everywhere
+    assert settings.stack_druid_reserved_cpus == 1
+    assert druid_cpus == everywhere or min(everywhere) not in druid_cpus
+    assert cpus == {"postgres": everywhere, "s3": everywhere, **dict.fromkeys(batch, druid_cpus)}
