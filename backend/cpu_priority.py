@@ -20,7 +20,7 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class BatchPriority:
-    """How far a batch process steps aside: `nice` 0-19, and whether it runs under SCHED_IDLE."""
+    """How far a batch process steps aside: `nice` 0-19, whether it runs under SCHED_IDLE, and on which CPUs."""
 
     nice: int
     idle_policy: bool
@@ -33,7 +33,7 @@ class BatchPriority:
 
 
 def run_as_batch_work(priority: BatchPriority, *, session_group: bool) -> None:
-    """Lower this process's CPU priority; threads it starts afterwards inherit it (both are per thread).
+    """Lower this process's CPU priority; threads it starts afterwards inherit it (all three levers are per thread).
 
     With autogroup scheduling (sched_autogroup_enabled, the default of many kernels) each session competes for
     the CPU as one group, and a process's own nice only ranks it within its session. `session_group=True`

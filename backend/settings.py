@@ -93,7 +93,8 @@ class Settings(BaseSettings):
     stack_ready_timeout_s: float = 240.0
     # CPU priority of the local stack's ZooKeeper and Druid processes (nice 0-19, and SCHED_IDLE): on one small
     # machine shared with the API, Druid stands in for a cluster of its own, so its batch work gets the CPU that
-    # requests leave (nice 19 halved bench/status.py's p99 against 10). PostgreSQL and S3 keep the normal priority.
+    # requests leave (with SCHED_IDLE, nice 19 rather than 10 took bench/status.py's p99 from ~20 ms to ~14 ms).
+    # PostgreSQL and S3 keep the normal priority.
     stack_druid_nice: int = Field(default=19, ge=0, le=19)
     stack_druid_sched_idle: bool = True
     # CPUs kept free of ZooKeeper and Druid (the lowest-numbered ones) for the API, PostgreSQL, S3 and workers;

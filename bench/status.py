@@ -12,6 +12,8 @@ bytes (the floor while the job runs: what the busy machine, the loopback and the
 Then the job is cancelled (so the shared stack is not left busy) unless --finish asks to wait for it, and the same
 load runs again with no job running (the baseline), and once more against the fixed-answer server (the floor on the
 quiet machine), side by side.
+Beside each run: the API's CPU per request and the share of CPU time the hypervisor stole; for the run while the
+job runs, p99 per --slice seconds next to the job's step at the time (which step the tail comes from).
 PASS/FAIL judges the run while the job runs.
 
 Usage: python bench/status.py [--rate 200] [--duration 30] [--rows 500000] [--connections 16] [--finish]
@@ -109,7 +111,7 @@ async def generate_load(url: str, rate: float, duration_s: float, connections: i
         raise SystemExit(f"refusing to load {host}: loopback only")
     target = parts.path or "/"
     request = f"GET {target} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: application/json\r\n\r\n".encode()
-    # perf_counter, not clock(): uvloop's clock ticks in whole milliseconds.
+    # perf_counter, not loop.time(): uvloop's loop clock ticks in whole milliseconds.
     clock = time.perf_counter
     idle: asyncio.Queue[Connection] = asyncio.Queue()
     for _ in range(connections):

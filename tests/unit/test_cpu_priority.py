@@ -1,4 +1,4 @@
-"""Batch work steps aside: nice and SCHED_IDLE, on the process and on the threads it starts afterwards."""
+"""Batch work steps aside: nice, SCHED_IDLE and CPUs, on the process and on the threads it starts afterwards."""
 
 from __future__ import annotations
 
