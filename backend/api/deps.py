@@ -18,6 +18,9 @@ def _session() -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(_session)]
+# scope="function": the transaction ends before the response is sent. FastAPI's default ends a `yield`
+# dependency after sending, so a client could be told "cancelled" or "queued", read the job at once and still see
+# the old state (or be told of a change whose commit then failed).
+SessionDep = Annotated[Session, Depends(_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[ObjectStore, Depends(get_object_store)]

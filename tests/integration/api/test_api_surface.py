@@ -3,6 +3,7 @@ numbers as a person sees them in formats other than CSV."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import os
@@ -18,7 +19,7 @@ import requests
 from backend.sample_data import generate_sales
 from backend.settings import REPO_ROOT
 
-from .conftest import Service
+from .conftest import Service, Workers
 
 
 def test_jobs_are_listed_newest_first_and_filtered(service: Service) -> None:
@@ -112,3 +113,38 @@ def test_status_document_is_the_job_detail_model(service: Service) -> None:
     assert unknown.status_code == 404 and unknown.json()["code"] == "not_found"
     malformed = requests.get(f"{service.url}/api/v1/jobs/not-a-uuid", timeout=10)
     assert malformed.status_code == 422 and malformed.json()["code"] == "invalid_field"
+
+
+def test_a_state_change_is_committed_before_it_is_answered(service: Service, workers: Workers) -> None:
+    # A client that reads right after `cancel` or `retry` answered must see the new state: the transaction has
+    # to end before the response leaves, not after (FastAPI ends `yield` dependencies after sending by default).
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from backend.app import create_app
+
+    with workers.only():  # no worker: the job stays queued until it is cancelled
+        job_id = service.accepted(generate_sales(5, seed=9).write_csv().encode(), "to-cancel.csv")
+        order: list[str] = []
+
+        def committed(_: Session) -> None:
+            order.append("commit")
+
+        async def send(message: dict[str, object]) -> None:
+            if message["type"] == "http.response.start":
+                order.append(f"response {message['status']}")
+
+        async def receive() -> dict[str, object]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        path = f"/api/v1/jobs/{job_id}/cancel"
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+                 "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "", "query_string": b"",
+                 "headers": [(b"host", b"test")], "client": ("127.0.0.1", 1), "server": ("test", 80)}
+        event.listen(Session, "after_commit", committed)
+        try:
+            asyncio.run(create_app()(scope, receive, send))
+        finally:
+            event.remove(Session, "after_commit", committed)
+    assert order == ["commit", "response 200"]
+    assert service.job(job_id)["state"] == "cancelled"
