@@ -48,6 +48,8 @@ import uvloop
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.machine import machine_ticks, steal_share  # noqa: E402 - needs REPO on the path
+
 TERMINAL = {"succeeded", "rejected", "failed", "cancelled"}
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 TARGET_P99_MS = 20.0
@@ -217,22 +219,6 @@ def cpu_seconds(pid: int) -> float:
             fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
             total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return total
-
-
-def machine_ticks() -> list[int]:
-    """The machine's CPU time by kind (/proc/stat: user nice system idle iowait irq softirq steal ...)."""
-    with contextlib.suppress(OSError):
-        return [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    return []
-
-
-def steal_share(before: list[int], after: list[int]) -> float | None:
-    """The share of CPU time the hypervisor gave to other guests in between (None where unknown): a virtual
-    machine's pauses that no process on it can avoid, and that show up as latency."""
-    if len(before) < 8 or len(after) < 8:
-        return None
-    spent = [b - a for a, b in zip(before[:8], after[:8], strict=True)]
-    return spent[7] / sum(spent) if sum(spent) else None
 
 
 def _children(pid: int) -> list[int]:

@@ -24,6 +24,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.machine import machine_ticks, steal_share  # noqa: E402 - needs REPO on the path
+
 DATA = REPO / "bench" / "data"
 TARGET_ROWS_PER_SECOND = 1_000_000
 TARGET_PEAK_RSS_MB = 1000  # 1 GB
@@ -114,8 +116,11 @@ def measure(contender: str, path: Path, batch_rows: int | None) -> dict[str, flo
     command = [sys.executable, __file__, "--child", contender, str(path)]
     if batch_rows is not None:
         command += ["--batch-rows", str(batch_rows)]
+    ticks_before = machine_ticks()
     out = subprocess.run(command, stdout=subprocess.PIPE, check=True).stdout
     result: dict[str, float] = json.loads(out.decode().strip().splitlines()[-1])
+    steal = steal_share(ticks_before, machine_ticks())
+    result["steal"] = -1.0 if steal is None else steal
     return result
 
 
@@ -142,7 +147,9 @@ def main() -> None:
         result = run_ours(Path(path), args.batch_rows) if contender == "ours" else run_pandas(Path(path))
         import resource
 
-        result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        result["peak_rss_mb"] = usage.ru_maxrss * 1024 / 1e6
+        result["cpu_seconds"] = usage.ru_utime + usage.ru_stime  # imports included: a second or so
         print(json.dumps(result))
         return
     path = make_file(args.rows, args.bad_fraction)
@@ -156,6 +163,12 @@ def main() -> None:
         rate = r["rows"] / r["seconds"]
         print(f"{name:>7}: {r['seconds']:6.2f} s  {rate / 1e6:5.2f} M rows/s  peak RSS {r['peak_rss_mb']:6.0f} MB  "
               f"invalid rows {int(r['invalid']):,}  (best of {int(r['runs'])})")
+    # What the machine did: on a shared VM the same pass takes 4-7 s from one hour to the next.
+    for name, contender_runs in runs.items():
+        times = " ".join(f"{r['seconds']:.2f}" for r in contender_runs)
+        cpu = " ".join(f"{r['cpu_seconds']:.1f}" for r in contender_runs)
+        steal = " ".join(f"{r['steal']:.1%}" if r["steal"] >= 0 else "?" for r in contender_runs)
+        print(f"{name:>7} runs: {times} s; CPU time (user+sys) {cpu} s; CPU stolen by the hypervisor {steal}")
     ours, pandas = results["ours"], results["pandas"]
     ratio = pandas["seconds"] / ours["seconds"]
     print(f"ratio: druid-ingest is {ratio:.2f}x the speed of pandas+pandera on the same file")
