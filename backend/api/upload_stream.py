@@ -41,7 +41,8 @@ class _Part:
 
 
 class _FormCollector:
-    """Receives the parser's callbacks; file bytes wait in `pending` until the async loop ships them."""
+    """Receives the parser's callbacks; file bytes wait in `pending` (what one body chunk brought) until the
+    async loop hands them to the writer."""
 
     def __init__(self, max_file_bytes: int, on_field: Callable[[str, str], None]) -> None:
         self.max_file_bytes = max_file_bytes
@@ -91,7 +92,7 @@ class _FormCollector:
             self.form.content_type = self.part.content_type
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
-        chunk = data[start:end]
+        chunk = memoryview(data)[start:end]  # no copy: pending, the hash and the head take their own
         if self.in_file:
             self.form.size_bytes += len(chunk)
             if self.form.size_bytes > self.max_file_bytes:
@@ -159,19 +160,15 @@ async def stream_form_to_store(
             if collector.pending:
                 if writer is None:
                     writer = writer_for(collector.form.filename or "upload")
-                if len(collector.pending) >= writer.store.chunk_bytes:
-                    data = bytes(collector.pending)
-                    collector.pending.clear()
-                    await run_in_threadpool(writer.write, data)
+                await write_through(writer, collector.pending)
+                collector.pending.clear()
         parser.finalize()
         if not collector.file_seen:
             raise IngestError(ErrorCode.missing_file, "The form has no `file` part.", {"field": "file"})
         if writer is None:
             writer = writer_for(collector.form.filename or "upload")
-        if collector.pending:
-            data = bytes(collector.pending)
-            collector.pending.clear()
-            await run_in_threadpool(writer.write, data)
+        await write_through(writer, collector.pending)
+        collector.pending.clear()
         await run_in_threadpool(writer.complete)
     except BaseException:
         if writer is not None:
@@ -180,6 +177,15 @@ async def stream_form_to_store(
     collector.form.sha256 = collector.hasher.hexdigest()
     collector.form.head = bytes(collector.head)
     return collector.form, writer
+
+
+async def write_through(writer: MultipartWriter, data: bytes | bytearray) -> None:
+    """Copy `data` into the writer's part buffer on the event loop; a thread uploads each part that fills."""
+    start = 0
+    while start < len(data):
+        start = writer.buffer(data, start)
+        if writer.part_full:
+            await run_in_threadpool(writer.flush_part)
 
 
 @dataclass
@@ -199,7 +205,6 @@ async def stream_json_records_to_store(
     """
     hasher = hashlib.sha256()
     size = 0
-    pending = bytearray()
     wrapped: bool | None = None
     try:
         async for chunk in body:
@@ -223,17 +228,12 @@ async def stream_json_records_to_store(
                     )
                 wrapped = start == b"{"
                 if wrapped:
-                    pending += b"["
-            pending += chunk
-            if len(pending) >= writer.store.chunk_bytes:
-                data = bytes(pending)
-                pending.clear()
-                await run_in_threadpool(writer.write, data)
+                    await write_through(writer, b"[")
+            await write_through(writer, chunk)
         if wrapped is None:
             raise IngestError(ErrorCode.empty_file, "The body is empty: send a JSON object or an array of objects.")
         if wrapped:
-            pending += b"]"
-        await run_in_threadpool(writer.write, bytes(pending))
+            await write_through(writer, b"]")
         await run_in_threadpool(writer.complete)
     except BaseException:
         await run_in_threadpool(writer.abort)
