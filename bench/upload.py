@@ -20,6 +20,9 @@ import requests
 
 REPO = Path(__file__).resolve().parent.parent
 PORT = 18_799
+TARGET_PEAK_RSS_MB = 200
+# "Flat in file size": the largest file's peak may exceed the smallest's by this much at most (sampling noise).
+FLAT_TOLERANCE_MB = 10
 
 
 def rss_mb(pid: int) -> float:
@@ -76,6 +79,7 @@ def main() -> None:
             time.sleep(0.2)
         idle = rss_mb(api.pid)
         print(f"API RSS idle: {idle:.0f} MB")
+        peaks: dict[int, float] = {}
         for size_mb in args.sizes_mb:
             peak = [idle]
             done = threading.Event()
@@ -89,7 +93,14 @@ def main() -> None:
             seconds = upload(url, size_mb * 1024 * 1024)
             done.set()
             sampler.join()
+            peaks[size_mb] = peak[0]
             print(f"{size_mb:>6} MB: {size_mb / seconds:6.1f} MB/s, API peak RSS {peak[0]:.0f} MB")
+        worst = max(peaks.values())
+        verdict = "PASS" if worst < TARGET_PEAK_RSS_MB else "FAIL"
+        print(f"{verdict}  API peak RSS < {TARGET_PEAK_RSS_MB} MB: {worst:.0f} MB")
+        growth = peaks[max(peaks)] - peaks[min(peaks)]
+        print(f"{'PASS' if growth <= FLAT_TOLERANCE_MB else 'FAIL'}  flat in file size ({max(peaks)} MB file vs "
+              f"{min(peaks)} MB file, within {FLAT_TOLERANCE_MB} MB): {growth:+.0f} MB")
     finally:
         api.terminate()
         api.wait(timeout=20)
