@@ -3,66 +3,99 @@ one reused part buffer, a single PUT for a small body, nothing left behind by an
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import uuid
+from collections.abc import Iterator
 
 import pytest
 from mypy_boto3_s3 import S3Client
 
+from backend.api.upload_stream import write_through
 from backend.settings import Settings
 from backend.storage.object_store import ObjectStore
 
 MIB = 1024 * 1024
+CHUNK = 5 * MIB  # the smallest part S3 allows, so a few MiB exercise several parts
 
 
 @pytest.fixture
 def store(settings: Settings, s3: S3Client) -> ObjectStore:
-    # The smallest part S3 allows, so a few MiB exercise several parts.
-    return ObjectStore(settings.model_copy(update={"s3_multipart_chunk_bytes": 5 * MIB}))
+    return ObjectStore(settings.model_copy(update={"s3_multipart_chunk_bytes": CHUNK}))
 
 
-def _key() -> str:
-    return f"tests/object-store/{uuid.uuid4().hex}"
+@pytest.fixture
+def key(store: ObjectStore) -> Iterator[str]:
+    name = f"tests/object-store/{uuid.uuid4().hex}"
+    yield name
+    store.delete(name)  # S3 answers a delete of a missing key with success
 
 
-def test_pieces_of_any_size_arrive_whole_in_parts_of_the_chunk_size(store: ObjectStore, s3: S3Client) -> None:
+def _parts(s3: S3Client, bucket: str, key: str) -> list[int]:
+    first = s3.head_object(Bucket=bucket, Key=key, PartNumber=1)
+    count = first.get("PartsCount", 1)
+    return [s3.head_object(Bucket=bucket, Key=key, PartNumber=n)["ContentLength"] for n in range(1, count + 1)]
+
+
+def test_pieces_of_any_size_arrive_whole_in_parts_of_the_chunk_size(
+    store: ObjectStore, s3: S3Client, key: str
+) -> None:
     data = os.urandom(12 * MIB + 4321)
-    writer = store.start_upload(key := _key())
-    part_buffer_ids = set()
+    writer = store.start_upload(key)
     rng = random.Random(7)
+    first_buffer: bytearray | None = None
     offset = 0
     while offset < len(data):
         size = rng.choice([1, 17, 65_536, 300_001, 6 * MIB])  # smaller and larger than a part
         writer.write(data[offset:offset + size])
         offset += size
-        part_buffer_ids.add(id(writer._part))
+        if writer.parts:
+            first_buffer = first_buffer or writer._part  # held, so its identity cannot be reused
+            assert writer._part is first_buffer, "every part must reuse the one buffer"
     writer.complete()
 
     assert s3.get_object(Bucket=store.bucket, Key=key)["Body"].read() == data
-    sizes = [s3.head_object(Bucket=store.bucket, Key=key, PartNumber=n)["ContentLength"] for n in (1, 2, 3)]
-    assert sizes == [5 * MIB, 5 * MIB, 2 * MIB + 4321]
-    assert len(part_buffer_ids) == 1, "every part must reuse the one buffer"
+    assert _parts(s3, store.bucket, key) == [CHUNK, CHUNK, 2 * MIB + 4321]
     assert len(writer._part) == 0, "the buffer is let go once the object is complete"
-    store.delete(key)
 
 
-def test_a_body_smaller_than_a_part_is_one_put(store: ObjectStore, s3: S3Client) -> None:
-    writer = store.start_upload(key := _key(), "text/csv")
+@pytest.mark.parametrize("size", [0, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK])
+def test_bodies_at_part_boundaries_through_the_event_loop(
+    store: ObjectStore, s3: S3Client, key: str, size: int
+) -> None:
+    # write_through is what the upload endpoints use: pieces as an HTTP server hands them over.
+    data = os.urandom(size)
+    writer = store.start_upload(key)
+
+    async def stream() -> None:
+        for offset in range(0, size, 65_536):
+            await write_through(writer, data[offset:offset + 65_536])
+        await asyncio.to_thread(writer.complete)
+
+    asyncio.run(stream())
+    assert s3.get_object(Bucket=store.bucket, Key=key)["Body"].read() == data
+    expected = [CHUNK] * (size // CHUNK) + ([size % CHUNK] if size % CHUNK else [])
+    if size < CHUNK:
+        assert writer.upload_id is None, "a body smaller than a part is one PUT"
+    else:
+        assert _parts(s3, store.bucket, key) == expected
+
+
+def test_a_body_smaller_than_a_part_is_one_put(store: ObjectStore, s3: S3Client, key: str) -> None:
+    writer = store.start_upload(key, "text/csv")
     writer.write(b"a,b\n")
     writer.write(bytearray(b"1,2\n"))
     writer.complete()
     assert writer.upload_id is None and writer.parts == []
     stored = s3.get_object(Bucket=store.bucket, Key=key)
     assert stored["Body"].read() == b"a,b\n1,2\n" and stored["ContentType"] == "text/csv"
-    store.delete(key)
 
 
-def test_abort_leaves_neither_object_nor_open_upload(store: ObjectStore, s3: S3Client) -> None:
-    writer = store.start_upload(key := _key())
+def test_abort_leaves_neither_object_nor_open_upload(store: ObjectStore, s3: S3Client, key: str) -> None:
+    writer = store.start_upload(key)
     writer.write(os.urandom(6 * MIB))
     assert writer.upload_id is not None
     writer.abort()
     assert s3.list_objects_v2(Bucket=store.bucket, Prefix=key).get("KeyCount") == 0
-    uploads = s3.list_multipart_uploads(Bucket=store.bucket, Prefix=key).get("Uploads", [])
-    assert uploads == []
+    assert s3.list_multipart_uploads(Bucket=store.bucket, Prefix=key).get("Uploads", []) == []
