@@ -5,7 +5,8 @@ clock starts after them). Both read the same generated file, apply the same rule
 out: ours as the worker does (staged CSV, or NDJSON when a value holds a line break; rejects and the error
 report), pandas as CSV, the cheaper of pandas' two writers here (to_json was slower), so the comparison does
 not flatter us. With --repeat N the contenders run interleaved and each one's fastest run is reported.
-Prints each contender's time, rows/s and peak RSS, the ratio, and PASS/FAIL per target. MB is 10^6 bytes.
+Prints each contender's time, rows/s and peak RSS, every run's time, CPU time and the hypervisor's steal
+share (the shared machine's speed varies), the ratio, and PASS/FAIL per target. MB is 10^6 bytes.
 
 Usage: python bench/validate.py [--rows 5000000] [--bad-fraction 0.01] [--repeat 1] [--batch-rows N]
 """
