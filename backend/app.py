@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,27 +17,34 @@ from starlette.concurrency import run_in_threadpool
 from backend.api import datasources, health, jobs, metrics, records, uploads
 from backend.api.error_handlers import install_error_handlers
 from backend.db.async_pool import new_pool
-from backend.db.session import session_scope
 from backend.errors import ErrorCode, IngestError
 from backend.logging_setup import configure_logging
 from backend.observability import RequestIdMiddleware
-from backend.pipeline.datasources import ensure_builtin_datasources
+from backend.pipeline.datasources import keep_registering, register_builtin_datasources
+from backend.pipeline.retry import is_transient
 from backend.settings import REPO_ROOT, get_settings
 
 FRONTEND_DIST = REPO_ROOT / "frontend" / "dist"
 _API_PREFIXES = ("api/", "health", "ready", "metrics", "docs", "openapi.json")
 
-
-def _register_datasources() -> None:
-    with session_scope() as session:
-        ensure_builtin_datasources(session)
+log = logging.getLogger("backend.api")
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_settings()
     configure_logging(settings.log_level)
-    await run_in_threadpool(_register_datasources)
+    stop_registering = threading.Event()
+    try:
+        await run_in_threadpool(register_builtin_datasources)
+    except Exception as exc:
+        if not is_transient(exc):
+            raise
+        # PostgreSQL is down: start anyway (/health answers, /ready and the endpoints say what is missing) and
+        # register once it is back.
+        log.warning("database unreachable at start; serving, and registering the datasources once it is back")
+        threading.Thread(target=keep_registering, args=(stop_registering,), daemon=True,
+                         name="register-datasources").start()
     # Opened without waiting: the API starts (and /health answers) even while PostgreSQL is still coming up.
     app.state.status_pool = new_pool(settings)
     await app.state.status_pool.open(wait=False)
@@ -45,6 +54,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        stop_registering.set()
         await app.state.status_pool.close()
 
 

@@ -6,14 +6,20 @@ becomes a new version, so every job validates against the exact version it was a
 
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from backend.db.models import Datasource, SchemaVersion
+from backend.db.session import session_scope
 from backend.errors import ErrorCode, IngestError
+from backend.pipeline.retry import is_transient
 from backend.validation.schema import SALES_SCHEMA, DatasourceSchema, schema_from_json, schema_to_json
+
+log = logging.getLogger("backend.datasources")
 
 _REGISTRY_LOCK = 0x72656769  # "regi": shared by every process
 BUILTIN_SCHEMAS: tuple[DatasourceSchema, ...] = (SALES_SCHEMA,)
@@ -45,6 +51,32 @@ def ensure_builtin_datasources(session: Session) -> None:
             row.current_schema_version += 1
             session.add(SchemaVersion(datasource=schema.name, version=row.current_schema_version,
                                       definition=definition))
+
+
+def register_builtin_datasources() -> None:
+    with session_scope() as session:
+        ensure_builtin_datasources(session)
+    log.info("built-in datasources registered")
+
+
+def keep_registering(stop: threading.Event, *, first_delay_s: float = 1.0, max_delay_s: float = 10.0) -> bool:
+    """Register the built-in schemas, trying again while PostgreSQL is unreachable, until done (True) or `stop`
+    is set (False). A process started while the database is down (a restart, a host reboot) must come up and
+    wait for it, not exit: an API process that exits at start takes its siblings under uvicorn down with it."""
+    delay = first_delay_s
+    while True:
+        try:
+            register_builtin_datasources()
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            log.warning("database unreachable: the built-in datasources are not registered yet; trying again",
+                        extra={"error": str(exc).splitlines()[0], "retry_in_s": delay})
+        else:
+            return True
+        if stop.wait(delay):
+            return False
+        delay = min(delay * 2, max_delay_s)
 
 
 def _version(session: Session, name: str, version: int) -> SchemaVersion | None:

@@ -21,7 +21,7 @@ from backend.druid.sql import BrokerSqlClient
 from backend.errors import ErrorCode, IngestError
 from backend.logging_setup import current_job_id
 from backend.pipeline.context import LeaseLost, StepContext
-from backend.pipeline.datasources import ensure_builtin_datasources
+from backend.pipeline.datasources import keep_registering
 from backend.pipeline.index_step import follow_task
 from backend.pipeline.retry import RetryPolicy, is_transient
 from backend.pipeline.states import TERMINAL_STATES, JobState
@@ -65,8 +65,8 @@ class Worker:
             self.current.lease_lost.set()
 
     def run_forever(self) -> None:
-        with session_scope() as session:
-            ensure_builtin_datasources(session)
+        if not keep_registering(self.stopping):
+            return  # asked to stop while the database was still unreachable
         log.info("worker started", extra={"worker": self.worker_id})
         while not self.stopping.is_set():
             if not self.run_once():

@@ -124,9 +124,9 @@ def _access_line(log: Path, request_id: str) -> dict[str, object]:
 class TcpRelay:
     """Forwards a local port to Postgres until cut: then new connections are refused and open ones reset."""
 
-    def __init__(self, target: tuple[str, int]) -> None:
+    def __init__(self, target: tuple[str, int], port: int = 0) -> None:
         self.target = target
-        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener = socket.create_server(("127.0.0.1", port))
         self.port: int = self.listener.getsockname()[1]
         self.sockets: list[socket.socket] = []
         self.lock = threading.Lock()
@@ -214,5 +214,53 @@ def test_postgres_down_health_stays_up_and_metrics_say_so(service: Service, log_
             assert refused.json()["code"] == "database_unavailable" and time.monotonic() - started < 15
     finally:
         relay.cut()
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_api_started_while_postgres_is_down_serves_and_registers_once_it_is_back(log_dir: Path) -> None:
+    # A restart during a database outage: the API (two worker processes) must come up, say what is missing, and
+    # finish its start-up work when PostgreSQL returns, not exit (one worker failing at start stops them all).
+    database = make_url(get_settings().database_url)
+    db_port, api_port = _free_port(), _free_port()  # nothing listens on db_port yet: connections are refused
+    env = dict(os.environ, INGEST_API_PORT=str(api_port),
+               INGEST_DATABASE_URL=database.set(host="127.0.0.1", port=db_port).render_as_string(False))
+    log_path = log_dir / "test-api-started-without-postgres.log"
+    log_path.unlink(missing_ok=True)
+    with log_path.open("ab") as log:
+        process = subprocess.Popen([sys.executable, "-m", "backend.cli", "serve", "--port", str(api_port),
+                                    "--workers", "2"], env=env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{api_port}"
+    relay: TcpRelay | None = None
+    try:
+        def answer(path: str) -> requests.Response | None:
+            assert process.poll() is None, f"the API exited: {log_path.read_text(errors='replace')[-2000:]}"
+            with contextlib.suppress(requests.RequestException):
+                return requests.get(f"{url}{path}", timeout=5)
+            return None
+
+        deadline = time.monotonic() + 60
+        while (health := answer("/health")) is None or health.status_code != 200:
+            assert time.monotonic() < deadline, "the API did not answer /health while PostgreSQL was down"
+            time.sleep(0.2)
+        ready = answer("/ready")
+        assert ready is not None and ready.status_code == 503
+        assert ready.json()["checks"]["postgres"] != "ok"
+
+        relay = TcpRelay((database.host or "127.0.0.1", database.port or 5432), port=db_port)
+        deadline = time.monotonic() + 60
+        while (ready := answer("/ready")) is None or ready.status_code != 200:
+            assert time.monotonic() < deadline, f"not ready after PostgreSQL came back: {ready and ready.text}"
+            time.sleep(0.2)
+        while log_path.read_text(errors="replace").count("built-in datasources registered") < 2:
+            assert time.monotonic() < deadline, "the two API processes did not register the datasources"
+            time.sleep(0.2)
+        listing = answer("/api/v1/datasources")
+        assert listing is not None and listing.status_code == 200, listing and listing.text
+        assert "sales" in [d["name"] for d in listing.json()["items"]]
+        assert process.poll() is None
+    finally:
+        if relay is not None:
+            relay.cut()
         process.terminate()
         process.wait(timeout=20)
