@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -27,8 +26,6 @@ from backend.settings import REPO_ROOT, get_settings
 FRONTEND_DIST = REPO_ROOT / "frontend" / "dist"
 _API_PREFIXES = ("api/", "health", "ready", "metrics", "docs", "openapi.json")
 
-log = logging.getLogger("backend.api")
-
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -41,8 +38,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not is_transient(exc):
             raise
         # PostgreSQL is down: start anyway (/health answers, /ready and the endpoints say what is missing) and
-        # register once it is back.
-        log.warning("database unreachable at start; serving, and registering the datasources once it is back")
+        # register once it is back (keep_registering logs each try).
         threading.Thread(target=keep_registering, args=(stop_registering,), daemon=True,
                          name="register-datasources").start()
     # Opened without waiting: the API starts (and /health answers) even while PostgreSQL is still coming up.

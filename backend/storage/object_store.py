@@ -107,10 +107,8 @@ class MultipartWriter:
         taken = min(self.store.chunk_bytes - self._filled, len(data) - start)
         end = self._filled + taken
         with memoryview(data) as view:
-            if end <= len(self._part):
-                self._part[self._filled:end] = view[start:start + taken]
-            else:
-                self._part[self._filled:] = view[start:start + taken]  # grows the buffer, only while it is new
+            # In place once the buffer has its full size; while it is new, past its end, which grows it.
+            self._part[self._filled:end] = view[start:start + taken]
         self._filled = end
         return start + taken
 
@@ -121,14 +119,6 @@ class MultipartWriter:
         full = self._filled == len(self._part)
         self._upload_part(self._part if full else self._part[: self._filled])  # the slice: one copy, last part
         self._filled = 0
-
-    def write(self, data: bytes | bytearray) -> None:
-        """Buffer `data`, uploading each part as it fills (blocking I/O)."""
-        start = 0
-        while start < len(data):
-            start = self.buffer(data, start)
-            if self.part_full:
-                self.flush_part()
 
     def _upload_part(self, body: bytes | bytearray) -> None:
         client = self.store.client

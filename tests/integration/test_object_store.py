@@ -14,7 +14,7 @@ from mypy_boto3_s3 import S3Client
 
 from backend.api.upload_stream import write_through
 from backend.settings import Settings
-from backend.storage.object_store import ObjectStore
+from backend.storage.object_store import MultipartWriter, ObjectStore
 
 MIB = 1024 * 1024
 CHUNK = 5 * MIB  # the smallest part S3 allows, so a few MiB exercise several parts
@@ -30,6 +30,16 @@ def key(store: ObjectStore) -> Iterator[str]:
     name = f"tests/object-store/{uuid.uuid4().hex}"
     yield name
     store.delete(name)  # S3 answers a delete of a missing key with success
+
+
+def _write(writer: MultipartWriter, *pieces: bytes | bytearray) -> None:
+    """As the upload endpoints write: through the event loop, a thread uploading each part that fills."""
+
+    async def write_all() -> None:
+        for piece in pieces:
+            await write_through(writer, piece)
+
+    asyncio.run(write_all())
 
 
 def _parts(s3: S3Client, bucket: str, key: str) -> list[int]:
@@ -48,7 +58,7 @@ def test_pieces_of_any_size_arrive_whole_in_parts_of_the_chunk_size(
     offset = 0
     while offset < len(data):
         size = rng.choice([1, 17, 65_536, 300_001, 6 * MIB])  # smaller and larger than a part
-        writer.write(data[offset:offset + size])
+        _write(writer, data[offset:offset + size])
         offset += size
         if writer.parts:
             first_buffer = first_buffer or writer._part  # held, so its identity cannot be reused
@@ -61,19 +71,13 @@ def test_pieces_of_any_size_arrive_whole_in_parts_of_the_chunk_size(
 
 
 @pytest.mark.parametrize("size", [0, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK])
-def test_bodies_at_part_boundaries_through_the_event_loop(
+def test_bodies_at_part_boundaries(
     store: ObjectStore, s3: S3Client, key: str, size: int
 ) -> None:
-    # write_through is what the upload endpoints use: pieces as an HTTP server hands them over.
     data = os.urandom(size)
     writer = store.start_upload(key)
-
-    async def stream() -> None:
-        for offset in range(0, size, 65_536):
-            await write_through(writer, data[offset:offset + 65_536])
-        await asyncio.to_thread(writer.complete)
-
-    asyncio.run(stream())
+    _write(writer, *(data[offset:offset + 65_536] for offset in range(0, size, 65_536)))  # as HTTP hands it over
+    writer.complete()
     assert s3.get_object(Bucket=store.bucket, Key=key)["Body"].read() == data
     expected = [CHUNK] * (size // CHUNK) + ([size % CHUNK] if size % CHUNK else [])
     if size < CHUNK:
@@ -84,8 +88,7 @@ def test_bodies_at_part_boundaries_through_the_event_loop(
 
 def test_a_body_smaller_than_a_part_is_one_put(store: ObjectStore, s3: S3Client, key: str) -> None:
     writer = store.start_upload(key, "text/csv")
-    writer.write(b"a,b\n")
-    writer.write(bytearray(b"1,2\n"))
+    _write(writer, b"a,b\n", bytearray(b"1,2\n"))
     writer.complete()
     assert writer.upload_id is None and writer.parts == []
     stored = s3.get_object(Bucket=store.bucket, Key=key)
@@ -94,7 +97,7 @@ def test_a_body_smaller_than_a_part_is_one_put(store: ObjectStore, s3: S3Client,
 
 def test_abort_leaves_neither_object_nor_open_upload(store: ObjectStore, s3: S3Client, key: str) -> None:
     writer = store.start_upload(key)
-    writer.write(os.urandom(6 * MIB))
+    _write(writer, os.urandom(6 * MIB))
     assert writer.upload_id is not None
     writer.abort()
     assert s3.list_objects_v2(Bucket=store.bucket, Prefix=key).get("KeyCount") == 0
