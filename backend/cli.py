@@ -210,6 +210,32 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+OPENAPI_DOCUMENT = REPO_ROOT / "docs" / "openapi.json"
+
+
+def openapi_text() -> str:
+    """The API's OpenAPI document as committed: sorted keys and a final newline, so diffs are reviewable."""
+    import json
+
+    from backend.app import create_app
+
+    return json.dumps(create_app().openapi(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def cmd_openapi(args: argparse.Namespace) -> int:
+    """Write the OpenAPI document (the front end generates its client from it); --check only compares."""
+    text = openapi_text()
+    target = Path(args.out)
+    if args.check:
+        if not target.is_file() or target.read_text() != text:
+            print(f"{target} differs from the document the app serves: run `druid-ingest openapi` and commit it",
+                  file=sys.stderr)
+            return 1
+        return 0
+    target.write_text(text)
+    return 0
+
+
 def cmd_app(args: argparse.Namespace) -> int:
     if args.action == "up":
         start_app()
@@ -245,6 +271,10 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("job_id")
     status.set_defaults(func=cmd_status)
     sub.add_parser("demo", help="start API + worker and ingest the sample file").set_defaults(func=cmd_demo)
+    openapi = sub.add_parser("openapi", help="write the API's OpenAPI document (docs/openapi.json)")
+    openapi.add_argument("--out", default=str(OPENAPI_DOCUMENT))
+    openapi.add_argument("--check", action="store_true", help="fail if the file differs from what the app serves")
+    openapi.set_defaults(func=cmd_openapi)
     app = sub.add_parser("app", help="start or stop the background API + worker")
     app.add_argument("action", choices=["up", "down"])
     app.set_defaults(func=cmd_app)

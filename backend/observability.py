@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.logging_setup import current_request_id
-from backend.pipeline.states import TERMINAL_STATES, JobState, Priority
+from backend.vocabulary import TERMINAL_STATES, JobState, Priority
 from backend.settings import get_settings
 
 access_log = logging.getLogger("backend.access")

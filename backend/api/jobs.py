@@ -26,7 +26,7 @@ from backend.db.models import Job, JobEvent
 from backend.druid.overlord import OverlordClient
 from backend.errors import ErrorCode, IngestError
 from backend.pipeline.control import cancel_job, retry_job
-from backend.pipeline.states import JobState, Priority
+from backend.vocabulary import JobState, Priority
 from backend.storage import keys
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])

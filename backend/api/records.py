@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
 from starlette.concurrency import run_in_threadpool
@@ -15,7 +15,7 @@ from backend.db.session import session_scope
 from backend.formats.kinds import FileFormat
 from backend.pipeline.datasources import load_datasource
 from backend.pipeline.intake import StoredUpload, UploadOptions, create_job, refuse_duplicate
-from backend.pipeline.states import Mode, OnInvalid, Priority
+from backend.vocabulary import Mode, OnInvalid, Priority
 from backend.storage import keys
 
 router = APIRouter(prefix="/api/v1/datasources", tags=["records"])
@@ -39,8 +39,8 @@ async def post_records(
     request: Request,
     settings: SettingsDep,
     store: StoreDep,
-    on_invalid: Annotated[Literal["reject", "skip"], Query()] = "reject",
-    mode: Annotated[Literal["append", "replace"], Query()] = "append",
+    on_invalid: Annotated[OnInvalid, Query()] = OnInvalid.reject,
+    mode: Annotated[Mode, Query()] = Mode.APPEND,
     priority: Annotated[PriorityName, Query()] = "MEDIUM",
     force: Annotated[bool, Query()] = False,
 ) -> UploadAccepted:

@@ -8,6 +8,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from backend.vocabulary import JobState, Mode, OnInvalid
+
+# The names of backend.vocabulary.Priority, highest first (a unit test holds the two together): clients send and
+# see names, the queue orders by the stored integer.
 PriorityName = Literal["HIGH", "MEDIUM", "LOW"]
 
 
@@ -18,13 +22,13 @@ class ErrorBody(BaseModel):
 
 
 class JobOptions(BaseModel):
-    on_invalid: Literal["reject", "skip"]
-    mode: Literal["append", "replace"]
+    on_invalid: OnInvalid
+    mode: Mode
 
 
 class UploadAccepted(BaseModel):
     job_id: uuid.UUID
-    state: str
+    state: JobState
     datasource: str
     filename: str
     format: str | None
@@ -36,7 +40,7 @@ class UploadAccepted(BaseModel):
 
 
 class JobEventOut(BaseModel):
-    state: str
+    state: JobState
     at: datetime
     message: str
     details: dict[str, Any]
@@ -44,7 +48,7 @@ class JobEventOut(BaseModel):
 
 class JobSummary(BaseModel):
     job_id: uuid.UUID
-    state: str
+    state: JobState
     code: str | None
     message: str | None
     datasource: str

@@ -14,7 +14,7 @@ import uuid
 
 from psycopg_pool import AsyncConnectionPool
 
-from backend.pipeline.states import Priority
+from backend.vocabulary import Priority
 
 # Instants as RFC 3339 in UTC with a `Z`, whatever the session's time zone.
 _ISO = "to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"

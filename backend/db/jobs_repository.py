@@ -12,7 +12,7 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from backend.db.models import Job, JobError, JobEvent
-from backend.pipeline.states import TERMINAL_STATES, JobState, allowed_sources
+from backend.vocabulary import TERMINAL_STATES, JobState, allowed_sources
 
 
 def add_job(session: Session, job: Job, message: str, details: dict[str, Any]) -> None:

@@ -12,7 +12,7 @@ from backend.db.models import Job
 from backend.db.session import session_scope
 from backend.druid.overlord import OverlordClient
 from backend.druid.sql import BrokerSqlClient
-from backend.pipeline.states import TERMINAL_STATES, JobState
+from backend.vocabulary import TERMINAL_STATES, JobState
 from backend.settings import Settings
 from backend.storage.object_store import ObjectStore
 

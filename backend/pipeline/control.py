@@ -11,7 +11,7 @@ from backend.db import jobs_repository
 from backend.db.models import Job
 from backend.druid.overlord import OverlordClient
 from backend.errors import ErrorCode, IngestError
-from backend.pipeline.states import TERMINAL_STATES, JobState
+from backend.vocabulary import TERMINAL_STATES, JobState
 
 log = logging.getLogger("backend.control")
 

@@ -10,7 +10,7 @@ from sqlalchemy import and_, exists, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from backend.db.models import Job
-from backend.pipeline.states import JobState
+from backend.vocabulary import JobState
 
 _SLOT_LOCK = 0x64726569  # any constant shared by every worker: "drei"
 

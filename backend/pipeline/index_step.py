@@ -12,7 +12,7 @@ from backend.errors import ErrorCode, IngestError
 from backend.pipeline.context import StepContext
 from backend.pipeline.datasources import load_datasource
 from backend.pipeline.lineage import LINEAGE_COLUMN
-from backend.pipeline.states import JobState
+from backend.vocabulary import JobState
 
 
 def follow_task(ctx: StepContext, job: Job) -> None:

@@ -12,7 +12,7 @@ from backend.db import jobs_repository
 from backend.db.models import Job
 from backend.errors import ErrorCode, IngestError
 from backend.pipeline.datasources import load_datasource
-from backend.pipeline.states import JobState, Mode, OnInvalid, Priority
+from backend.vocabulary import JobState, Mode, OnInvalid, Priority
 
 FORM_FIELDS = ("datasource", "on_invalid", "mode", "priority", "force")
 _E = TypeVar("_E", OnInvalid, Mode)

@@ -9,7 +9,7 @@ from backend.pipeline.context import LeaseLost, StepContext
 from backend.pipeline.datasources import load_datasource
 from backend.pipeline.druid_slots import reserve_slot
 from backend.pipeline.lineage import LINEAGE_COLUMN
-from backend.pipeline.states import JobState, Mode, Priority
+from backend.vocabulary import JobState, Mode, Priority
 
 PROGRESS_SUBMITTED = 75
 _SLOT_POLL_S = 0.5

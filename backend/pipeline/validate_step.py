@@ -22,7 +22,7 @@ from backend.formats.reader import ReadLimits
 from backend.pipeline.context import LeaseLost, StepContext
 from backend.pipeline.datasources import load_datasource
 from backend.pipeline.staging import StagedFormat
-from backend.pipeline.states import JobState, OnInvalid
+from backend.vocabulary import JobState, OnInvalid
 from backend.pipeline.validate_file import OutputFiles, ValidationTally, validate_to_files
 from backend.settings import Settings
 from backend.storage import keys

@@ -24,7 +24,7 @@ from backend.pipeline.context import LeaseLost, StepContext
 from backend.pipeline.datasources import keep_registering
 from backend.pipeline.index_step import follow_task
 from backend.pipeline.retry import RetryPolicy, is_transient
-from backend.pipeline.states import TERMINAL_STATES, JobState
+from backend.vocabulary import TERMINAL_STATES, JobState
 from backend.pipeline.submit_step import submit
 from backend.pipeline.validate_step import validate_and_stage
 from backend.settings import Settings

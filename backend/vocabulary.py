@@ -1,4 +1,9 @@
-"""Job states, priorities and the allowed transitions: the one place that says how a job may move."""
+"""The job vocabulary, declared once at the bottom of the import graph: states and the moves between them,
+priorities, what to do with invalid rows, and append or replace.
+
+Migration 0003 turns these into PostgreSQL enum types (their values, in this order), and the API's OpenAPI
+document types the matching fields as enums, so every client sees the exact set.
+"""
 
 from __future__ import annotations
 
@@ -43,7 +48,7 @@ def allowed_sources(target: JobState) -> frozenset[JobState]:
 
 
 class Priority(IntEnum):
-    """Stored as the integer so the queue orders by it directly (bigger first)."""
+    """Stored as the integer so the queue orders by it directly (bigger first); clients see the names."""
 
     LOW = 1
     MEDIUM = 2
