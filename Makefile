@@ -50,9 +50,11 @@ test: up check ## ALL TESTS: lint + types, unit, integration (real stack), front
 	cd frontend && npm test --silent
 	$(MAKE) e2e
 
-check: install ## ruff, mypy --strict on backend/, TypeScript strict, ESLint
+check: install ## ruff, mypy --strict, the layer contracts (import-linter), the committed OpenAPI document, TypeScript strict, ESLint
 	$(BIN)/ruff check backend tests stack bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/druid-ingest openapi --check
 	cd frontend && npm run typecheck --silent && npm run lint --silent
 
 frontend/dist/index.html: $(shell find frontend/src -type f 2>/dev/null) frontend/index.html frontend/package.json

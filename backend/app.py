@@ -15,10 +15,10 @@ from starlette.concurrency import run_in_threadpool
 
 from backend.api import datasources, health, jobs, metrics, records, uploads
 from backend.api.error_handlers import install_error_handlers
+from backend.api.request_id import RequestIdMiddleware
 from backend.db.async_pool import new_pool
 from backend.errors import ErrorCode, IngestError
 from backend.logging_setup import configure_logging
-from backend.observability import RequestIdMiddleware
 from backend.pipeline.datasources import keep_registering, register_builtin_datasources
 from backend.pipeline.retry import is_transient
 from backend.settings import REPO_ROOT, get_settings

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from backend.formats.kinds import FileFormat
+from backend.formats.file_format import FileFormat
 
 SALES_COLUMNS = (
     "TransactionID",

@@ -56,8 +56,8 @@ def run_ours(path: Path, batch_rows: int | None) -> dict[str, float]:
     from backend.formats.detect import detect_format
     from backend.formats.reader import ReadLimits
     from backend.pipeline.validate_file import OutputFiles, validate_to_files
+    from backend.schema.builtins import SALES_SCHEMA
     from backend.settings import get_settings
-    from backend.validation.schema import SALES_SCHEMA
 
     settings = get_settings()  # the worker's limits (validate_step.read_limits), without its database imports
     limits = ReadLimits(batch_rows or settings.validation_batch_rows, settings.max_spreadsheet_cells,

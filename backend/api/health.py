@@ -8,13 +8,12 @@ import time
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 
 from backend.api.deps import SettingsDep, StoreDep
 from backend.api.schemas import Health, Readiness
 from backend.db.session import session_scope
+from backend.db.stats_repository import active_jobs, ping, probe_session
 from backend.druid.overlord import OverlordClient
-from backend.observability import active_jobs, probe_session
 
 router = APIRouter(tags=["health"])
 log = logging.getLogger("backend.api")
@@ -65,7 +64,7 @@ def ready(settings: SettingsDep, store: StoreDep) -> JSONResponse:
     checks: dict[str, str] = {}
     try:
         with session_scope() as session:
-            session.execute(text("SELECT 1"))
+            ping(session)
         checks["postgres"] = "ok"
     except Exception as exc:
         checks["postgres"] = f"unreachable: {type(exc).__name__}"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -14,20 +13,19 @@ from backend.api.schemas import (
     ErrorBody,
     ErrorList,
     JobDetail,
-    JobEventOut,
     JobList,
     JobOptions,
     JobSummary,
     RowErrorOut,
 )
-from backend.db import jobs_repository
+from backend.db import jobs_repository, row_errors_repository
 from backend.db.job_document import fetch_job_document
-from backend.db.models import Job, JobEvent
+from backend.db.models import Job
 from backend.druid.overlord import OverlordClient
 from backend.errors import ErrorCode, IngestError
-from backend.pipeline.control import cancel_job, retry_job
-from backend.vocabulary import JobState, Priority
+from backend.pipeline.job_actions import cancel_job, retry_job
 from backend.storage import keys
+from backend.vocabulary import JobState
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 _NOT_FOUND: dict[int | str, dict[str, object]] = {404: {"model": ErrorBody}}
@@ -44,7 +42,7 @@ def summary(job: Job) -> JobSummary:
         format=job.format,
         size_bytes=job.size_bytes,
         sha256=job.sha256,
-        priority=Priority(job.priority).name,
+        priority=job.priority.name,
         options=JobOptions(on_invalid=job.on_invalid, mode=job.mode),
         rows_total=job.rows_total,
         rows_valid=job.rows_valid,
@@ -75,18 +73,8 @@ def list_jobs(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> JobList:
-    total, jobs = jobs_repository.list_jobs(
-        session, state=state.value if state else None, datasource=datasource, limit=limit, offset=offset
-    )
+    total, jobs = jobs_repository.list_jobs(session, state=state, datasource=datasource, limit=limit, offset=offset)
     return JobList(total=total, items=[summary(job) for job in jobs])
-
-
-def job_detail(job: Job, events: Sequence[JobEvent]) -> JobDetail:
-    """The status document built the ordinary way (the endpoint has PostgreSQL render the same document)."""
-    return JobDetail(
-        **summary(job).__dict__,
-        events=[JobEventOut(state=e.state, at=e.at, message=e.message, details=e.details) for e in events],
-    )
 
 
 @router.get("/{job_id}", response_model=JobDetail, responses=_NOT_FOUND, summary="A job with its step history")
@@ -126,7 +114,7 @@ def get_errors(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> ErrorList:
     job = _job_or_404(session, job_id)
-    rows = jobs_repository.list_errors(session, job_id, limit, offset)
+    rows = row_errors_repository.list_errors(session, job_id, limit, offset)
     return ErrorList(
         total=job.errors_total or 0,
         items=[

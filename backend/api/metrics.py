@@ -7,7 +7,7 @@ from fastapi.responses import Response
 from prometheus_client import CollectorRegistry, ProcessCollector
 from prometheus_client.exposition import choose_encoder
 
-from backend.observability import JobStoreCollector
+from backend.api.metrics_collector import JobStoreCollector
 
 router = APIRouter(tags=["health"])
 

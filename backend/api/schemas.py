@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from backend.pipeline.intake import AcceptedUpload
 from backend.vocabulary import JobState, Mode, OnInvalid
 
 # The names of backend.vocabulary.Priority, highest first (a unit test holds the two together): clients send and
@@ -37,6 +38,23 @@ class UploadAccepted(BaseModel):
     priority: PriorityName
     options: JobOptions
     links: dict[str, str]
+
+
+def render_accepted(accepted: AcceptedUpload) -> UploadAccepted:
+    """The 202 answer to an upload or a records body."""
+    job_id, options = accepted.job_id, accepted.options
+    return UploadAccepted(
+        job_id=job_id,
+        state=JobState.queued,
+        datasource=options.datasource,
+        filename=accepted.filename,
+        format=accepted.format.value,
+        size_bytes=accepted.size_bytes,
+        sha256=accepted.sha256,
+        priority=options.priority.name,
+        options=JobOptions(on_invalid=options.on_invalid, mode=options.mode),
+        links={"self": f"/api/v1/jobs/{job_id}", "errors": f"/api/v1/jobs/{job_id}/errors"},
+    )
 
 
 class JobEventOut(BaseModel):

@@ -14,17 +14,14 @@ import uuid
 
 from psycopg_pool import AsyncConnectionPool
 
-from backend.vocabulary import Priority
-
 # Instants as RFC 3339 in UTC with a `Z`, whatever the session's time zone.
 _ISO = "to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-_PRIORITY_NAME = "CASE j.priority " + " ".join(f"WHEN {p.value} THEN '{p.name}'" for p in Priority) + " END"
 
 _JOB_DOCUMENT_SQL = f"""
 SELECT json_build_object(
     'job_id', j.id, 'state', j.state, 'code', j.code, 'message', j.message,
     'datasource', j.datasource, 'filename', j.filename, 'format', j.format,
-    'size_bytes', j.size_bytes, 'sha256', j.sha256, 'priority', {_PRIORITY_NAME},
+    'size_bytes', j.size_bytes, 'sha256', j.sha256, 'priority', j.priority,
     'options', json_build_object('on_invalid', j.on_invalid, 'mode', j.mode),
     'rows_total', j.rows_total, 'rows_valid', j.rows_valid, 'rows_invalid', j.rows_invalid,
     'progress', j.progress, 'druid_task_id', j.druid_task_id, 'druid_row_stats', j.druid_row_stats,

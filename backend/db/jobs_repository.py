@@ -1,17 +1,19 @@
-"""Queries on jobs and their events. Every state change is guarded in SQL and recorded as an event in the same
-transaction: an UPDATE that matches nothing means someone else moved the job, and nothing is recorded."""
+"""Queries on jobs: intake, the queue (claim, lease, heartbeat) and state changes. Every state change is guarded
+in SQL and recorded as an event in the same transaction: an UPDATE that matches nothing means someone else moved
+the job, and nothing is recorded."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
-from backend.db.models import Job, JobError, JobEvent
+from backend.db.events_repository import add_event
+from backend.db.models import Job
 from backend.vocabulary import TERMINAL_STATES, JobState, allowed_sources
 
 
@@ -19,19 +21,15 @@ def add_job(session: Session, job: Job, message: str, details: dict[str, Any]) -
     """Insert a new job together with its first event."""
     session.add(job)
     session.flush()
-    session.execute(insert(JobEvent).values(job_id=job.id, state=job.state, message=message, details=details))
+    add_event(session, job.id, job.state, message, details)
 
 
 def get_job(session: Session, job_id: uuid.UUID, *, for_update: bool = False) -> Job | None:
     return session.get(Job, job_id, with_for_update=for_update)
 
 
-def list_events(session: Session, job_id: uuid.UUID) -> Sequence[JobEvent]:
-    return session.scalars(select(JobEvent).where(JobEvent.job_id == job_id).order_by(JobEvent.id)).all()
-
-
 def list_jobs(
-    session: Session, *, state: str | None, datasource: str | None, limit: int, offset: int
+    session: Session, *, state: JobState | None, datasource: str | None, limit: int, offset: int
 ) -> tuple[int, Sequence[Job]]:
     query = select(Job)
     if state:
@@ -69,28 +67,17 @@ def transition(
 
     Returns False, changing nothing, when the guard fails.
     """
-    guard = [Job.id == job_id, Job.state.in_([s.value for s in allowed_sources(target)])]
+    guard = [Job.id == job_id, Job.state.in_(sorted(allowed_sources(target)))]
     if lease_owner is not None:
         guard.append(Job.lease_owner == lease_owner)
-    values: dict[str, Any] = {"state": target.value, "updated_at": func.now(), **fields}
+    values: dict[str, Any] = {"state": target, "updated_at": func.now(), **fields}
     if target in TERMINAL_STATES:
         values.update(finished_at=func.now(), lease_owner=None, lease_expires_at=None)
     result = session.execute(update(Job).where(*guard).values(**values).returning(Job.id))
     if result.first() is None:
         return False
-    session.execute(
-        insert(JobEvent).values(job_id=job_id, state=target.value, message=event, details=details or {})
-    )
+    add_event(session, job_id, target, event, details)
     return True
-
-
-def record_event(
-    session: Session, job_id: uuid.UUID, state: JobState, message: str, details: dict[str, Any] | None = None
-) -> None:
-    """An event that is not a state change (a warning, a retry, a note about progress)."""
-    session.execute(
-        insert(JobEvent).values(job_id=job_id, state=state.value, message=message, details=details or {})
-    )
 
 
 def update_fields(session: Session, job_id: uuid.UUID, lease_owner: str, **fields: Any) -> bool:
@@ -109,7 +96,7 @@ def claim_next(session: Session, worker_id: str, lease_seconds: float) -> Job | 
     candidate = session.scalars(
         select(Job)
         .where(
-            Job.state.not_in([s.value for s in TERMINAL_STATES]),
+            Job.state.not_in(sorted(TERMINAL_STATES)),
             (Job.lease_owner.is_(None)) | (Job.lease_expires_at < func.now()),
         )
         .order_by(Job.priority.desc(), Job.created_at, Job.id)
@@ -123,10 +110,10 @@ def claim_next(session: Session, worker_id: str, lease_seconds: float) -> Job | 
     candidate.lease_expires_at = _lease_until(session, lease_seconds)
     session.flush()
     if taken_over_from is not None:
-        record_event(
+        add_event(
             session,
             candidate.id,
-            JobState(candidate.state),
+            candidate.state,
             f"Worker {worker_id} took the job over from {taken_over_from}, whose lease expired",
             {"previous_worker": taken_over_from, "worker": worker_id},
         )
@@ -157,32 +144,3 @@ def _lease_until(session: Session, lease_seconds: float) -> datetime:
     value = session.scalar(text("SELECT now() + make_interval(secs => :s)"), {"s": lease_seconds})
     assert isinstance(value, datetime)
     return value
-
-
-def replace_errors(session: Session, job_id: uuid.UUID, rows: Iterable[dict[str, Any]]) -> None:
-    """Store the capped error sample (a resumed validation replaces, never duplicates, it)."""
-    session.query(JobError).filter(JobError.job_id == job_id).delete()
-    batch = [{"job_id": job_id, **row} for row in rows]
-    if batch:
-        session.execute(insert(JobError), batch)
-
-
-def list_errors(session: Session, job_id: uuid.UUID, limit: int, offset: int) -> Sequence[JobError]:
-    return session.scalars(
-        select(JobError)
-        .where(JobError.job_id == job_id)
-        .order_by(JobError.row_number, JobError.id)
-        .limit(limit)
-        .offset(offset)
-    ).all()
-
-
-def count_by_state(session: Session) -> dict[str, int]:
-    return {state: n for state, n in session.execute(select(Job.state, func.count()).group_by(Job.state))}
-
-
-def queue_depth_by_priority(session: Session) -> dict[int, int]:
-    rows = session.execute(
-        select(Job.priority, func.count()).where(Job.state == JobState.queued.value).group_by(Job.priority)
-    )
-    return {priority: n for priority, n in rows}

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import Enum as PyEnum
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
-    CheckConstraint,
     DateTime,
+    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -23,8 +24,22 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db.base import Base
+from backend.vocabulary import TERMINAL_STATES, JobState, Mode, OnInvalid, Priority
 
-_STATES = "'queued','validating','staging','submitting','indexing','succeeded','rejected','failed','cancelled'"
+
+def _pg_enum(enum: type[PyEnum], name: str, *, by_name: bool = False) -> Enum:
+    """The PostgreSQL enum type `name` (created by migration 0003) holding the enum's values, or its member names
+    (Priority: clients see HIGH/MEDIUM/LOW, and the type orders LOW < MEDIUM < HIGH, so the queue sorts by it)."""
+    return Enum(enum, name=name, create_type=False, validate_strings=True,
+                values_callable=lambda members: [m.name if by_name else m.value for m in members])
+
+
+JOB_STATE = _pg_enum(JobState, "job_state")
+JOB_PRIORITY = _pg_enum(Priority, "job_priority", by_name=True)
+ON_INVALID = _pg_enum(OnInvalid, "on_invalid")
+INGEST_MODE = _pg_enum(Mode, "ingest_mode")
+# The predicate of the queue's partial index; queries that want the index repeat it exactly.
+UNFINISHED = "state NOT IN (" + ", ".join(f"'{s.value}'" for s in sorted(TERMINAL_STATES)) + ")"
 
 
 class Datasource(Base):
@@ -50,11 +65,8 @@ class SchemaVersion(Base):
 class Job(Base):
     __tablename__ = "jobs"
     __table_args__ = (
-        CheckConstraint(f"state IN ({_STATES})", name="state_known"),
-        CheckConstraint("priority BETWEEN 1 AND 3", name="priority_known"),
         # The queue: claimable jobs by priority then age.
-        Index("ix_jobs_queue", "priority", "created_at", postgresql_where="state NOT IN "
-              "('succeeded','rejected','failed','cancelled')"),
+        Index("ix_jobs_queue", "priority", "created_at", postgresql_where=UNFINISHED),
         Index("ix_jobs_created_at", "created_at"),
         Index("ix_jobs_datasource_sha256", "datasource", "sha256"),
     )
@@ -67,10 +79,10 @@ class Job(Base):
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     raw_key: Mapped[str] = mapped_column(Text)
-    priority: Mapped[int] = mapped_column(SmallInteger)
-    on_invalid: Mapped[str] = mapped_column(String(16))
-    mode: Mapped[str] = mapped_column(String(16))
-    state: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[Priority] = mapped_column(JOB_PRIORITY)
+    on_invalid: Mapped[OnInvalid] = mapped_column(ON_INVALID)
+    mode: Mapped[Mode] = mapped_column(INGEST_MODE)
+    state: Mapped[JobState] = mapped_column(JOB_STATE)
     attempt: Mapped[int] = mapped_column(Integer, default=1)
     lease_owner: Mapped[str | None] = mapped_column(String(128))
     lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -99,7 +111,7 @@ class JobEvent(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.clock_timestamp())
-    state: Mapped[str] = mapped_column(String(16))
+    state: Mapped[JobState] = mapped_column(JOB_STATE)
     message: Mapped[str] = mapped_column(Text)
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from backend.validation.schema import ColumnType, DatasourceSchema
+from backend.schema.declaration import ColumnType, DatasourceSchema
 
 # Druid's own defaults are 75 for realtime tasks, 50 for batch ingestion and 25 for compaction. MEDIUM keeps
 # the batch default; HIGH can take time-chunk locks from default batch and compaction tasks; LOW yields to

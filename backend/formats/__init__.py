@@ -16,7 +16,7 @@ _EXPORTS = {
     "HEAD_BYTES": "backend.formats.detect",
     "detect_format": "backend.formats.detect",
     "read_head": "backend.formats.detect",
-    "FileFormat": "backend.formats.kinds",
+    "FileFormat": "backend.formats.file_format",
     "ReadLimits": "backend.formats.limits",
     "open_tabular": "backend.formats.reader",
     "ROW_COLUMN": "backend.formats.tabular",

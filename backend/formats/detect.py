@@ -13,7 +13,7 @@ import struct
 from pathlib import Path
 
 from backend.errors import ErrorCode, IngestError
-from backend.formats.kinds import FileFormat
+from backend.formats.file_format import FileFormat
 
 HEAD_BYTES = 64 * 1024
 """How much of a file `detect_format` looks at."""

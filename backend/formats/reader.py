@@ -16,8 +16,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from backend.formats.csv_file import CsvFile
+from backend.formats.file_format import FileFormat
 from backend.formats.json_array import json_array_to_ndjson
-from backend.formats.kinds import FileFormat
 from backend.formats.limits import ReadLimits
 from backend.formats.ndjson_file import NdjsonFile
 from backend.formats.parquet_file import ParquetFile

@@ -22,7 +22,7 @@ import fastexcel
 import polars as pl
 
 from backend.errors import ErrorCode, IngestError
-from backend.formats.kinds import FileFormat
+from backend.formats.file_format import FileFormat
 from backend.formats.limits import ReadLimits
 from backend.formats.tabular import ROW_COLUMN, TabularFile, slices
 from backend.formats.xlsx_guard import inspect_xlsx, too_many_cells

@@ -7,14 +7,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from backend.db import jobs_repository
+from backend.db import events_repository, jobs_repository
 from backend.db.models import Job
 from backend.db.session import session_scope
 from backend.druid.overlord import OverlordClient
 from backend.druid.sql import BrokerSqlClient
-from backend.vocabulary import TERMINAL_STATES, JobState
 from backend.settings import Settings
 from backend.storage.object_store import ObjectStore
+from backend.vocabulary import TERMINAL_STATES, JobState
 
 
 class LeaseLost(Exception):
@@ -35,7 +35,8 @@ class StepContext:
         if self.lease_lost.is_set():
             raise LeaseLost()
 
-    def load(self, job_id: uuid.UUID) -> Job:
+    def load_held_job(self, job_id: uuid.UUID) -> Job:
+        """The job as PostgreSQL has it now; LeaseLost when another worker holds it."""
         with session_scope() as session:
             job = jobs_repository.get_job(session, job_id)
             if job is None:
@@ -49,9 +50,9 @@ class StepContext:
         """The job's state whoever holds it (None if it is gone)."""
         with session_scope() as session:
             job = jobs_repository.get_job(session, job_id)
-            return JobState(job.state) if job else None
+            return job.state if job else None
 
-    def move(
+    def transition(
         self, job_id: uuid.UUID, target: JobState, event: str, details: dict[str, Any] | None = None,
         **fields: Any,
     ) -> None:
@@ -62,11 +63,15 @@ class StepContext:
             ):
                 raise LeaseLost()
 
-    def note(self, job_id: uuid.UUID, state: JobState, message: str, details: dict[str, Any] | None = None) -> None:
+    def add_event(
+        self, job_id: uuid.UUID, state: JobState, message: str, details: dict[str, Any] | None = None
+    ) -> None:
+        """A line in the job's history that is not a state change (a warning, a wait, a retry)."""
         with session_scope() as session:
-            jobs_repository.record_event(session, job_id, state, message, details)
+            events_repository.add_event(session, job_id, state, message, details)
 
-    def set_fields(self, job_id: uuid.UUID, **fields: Any) -> None:
+    def update_job(self, job_id: uuid.UUID, **fields: Any) -> None:
+        """Set columns of the job this worker holds (progress, row counts, format)."""
         with session_scope() as session:
             if not jobs_repository.update_fields(session, job_id, self.worker_id, **fields):
                 raise LeaseLost()

@@ -1,7 +1,9 @@
-"""The schema registry: datasources and the versions of their schema, kept in Postgres.
+"""The schema registry as the rest of the service sees it: which datasources exist and the exact schema version a
+job validates against.
 
-Built-in schemas are declared in code (backend.validation.schema) and registered on start; a changed declaration
-becomes a new version, so every job validates against the exact version it was accepted with.
+Built-in schemas are declared in code (backend.schema.builtins) and registered on start; a changed declaration
+becomes a new version, so every job validates against the exact version it was accepted with. Versions never
+change once stored, so a parsed version is cached per process by (datasource, version).
 """
 
 from __future__ import annotations
@@ -9,20 +11,20 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 
-from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from backend.db.models import Datasource, SchemaVersion
+from backend.db import datasources_repository
+from backend.db.datasources_repository import StoredVersion
 from backend.db.session import session_scope
 from backend.errors import ErrorCode, IngestError
 from backend.pipeline.retry import is_transient
-from backend.validation.schema import SALES_SCHEMA, DatasourceSchema, schema_from_json, schema_to_json
+from backend.schema.builtins import BUILTIN_SCHEMAS
+from backend.schema.codec import schema_from_json, schema_to_json
+from backend.schema.declaration import DatasourceSchema
 
 log = logging.getLogger("backend.datasources")
-
-_REGISTRY_LOCK = 0x72656769  # "regi": shared by every process
-BUILTIN_SCHEMAS: tuple[DatasourceSchema, ...] = (SALES_SCHEMA,)
 
 
 @dataclass(frozen=True)
@@ -33,29 +35,14 @@ class RegisteredDatasource:
     schema: DatasourceSchema
 
 
-def ensure_builtin_datasources(session: Session) -> None:
-    """Register each built-in schema, adding a version when its declaration changed."""
-    # API processes and workers all do this on start: one at a time, or two would insert the same row.
-    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _REGISTRY_LOCK})
-    for schema in BUILTIN_SCHEMAS:
-        definition = schema_to_json(schema)
-        row = session.get(Datasource, schema.name, with_for_update=True)
-        if row is None:
-            session.add(Datasource(name=schema.name, druid_datasource=schema.druid_datasource,
-                                   current_schema_version=1))
-            session.flush()
-            session.add(SchemaVersion(datasource=schema.name, version=1, definition=definition))
-            continue
-        current = _version(session, schema.name, row.current_schema_version)
-        if current is None or current.definition != definition:
-            row.current_schema_version += 1
-            session.add(SchemaVersion(datasource=schema.name, version=row.current_schema_version,
-                                      definition=definition))
-
-
 def register_builtin_datasources() -> None:
+    """Register each built-in schema, adding a version when its declaration changed."""
     with session_scope() as session:
-        ensure_builtin_datasources(session)
+        datasources_repository.lock_registry(session)
+        for schema in BUILTIN_SCHEMAS:
+            datasources_repository.register_definition(
+                session, schema.name, schema.druid_datasource, schema_to_json(schema)
+            )
     log.info("built-in datasources registered")
 
 
@@ -79,29 +66,33 @@ def keep_registering(stop: threading.Event, *, first_delay_s: float = 1.0, max_d
         delay = min(delay * 2, max_delay_s)
 
 
-def _version(session: Session, name: str, version: int) -> SchemaVersion | None:
-    return session.scalars(
-        select(SchemaVersion).where(SchemaVersion.datasource == name, SchemaVersion.version == version)
-    ).first()
-
-
 def load_datasource(session: Session, name: str, version: int | None = None) -> RegisteredDatasource:
-    """The datasource and its schema (the current version unless one is asked for)."""
-    row = session.get(Datasource, name)
-    if row is None:
-        known = ", ".join(session.scalars(select(Datasource.name).order_by(Datasource.name)))
+    """The datasource and its schema: the current version, or the exact `version` a job was accepted with."""
+    stored = datasources_repository.find_version(session, name, version)
+    if stored is None:
+        if version is not None and name in datasources_repository.datasource_names(session):
+            raise IngestError(ErrorCode.internal_error, f"Schema version {version} of `{name}` is missing.")
+        known = ", ".join(datasources_repository.datasource_names(session))
         raise IngestError(
             ErrorCode.unknown_datasource,
             f"Unknown datasource `{name}`. Known datasources: {known or 'none'}.",
             {"field": "datasource", "datasource": name},
         )
-    wanted = version or row.current_schema_version
-    stored = _version(session, name, wanted)
-    if stored is None:
-        raise IngestError(ErrorCode.internal_error, f"Schema version {wanted} of `{name}` is missing.")
-    return RegisteredDatasource(name, row.druid_datasource, wanted, schema_from_json(stored.definition))
+    return _registered(stored)
+
+
+@lru_cache(maxsize=256)
+def job_datasource(name: str, version: int) -> RegisteredDatasource:
+    """The exact schema version a job was accepted with, read and parsed once per process (versions are
+    immutable), however many steps and attempts of however many jobs ask for it."""
+    with session_scope() as session:
+        return load_datasource(session, name, version)
 
 
 def list_datasources(session: Session) -> list[RegisteredDatasource]:
-    names = session.scalars(select(Datasource.name).order_by(Datasource.name)).all()
-    return [load_datasource(session, name) for name in names]
+    return [load_datasource(session, name) for name in datasources_repository.datasource_names(session)]
+
+
+def _registered(stored: StoredVersion) -> RegisteredDatasource:
+    return RegisteredDatasource(stored.datasource, stored.druid_datasource, stored.version,
+                                schema_from_json(stored.definition))

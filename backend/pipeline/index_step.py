@@ -6,11 +6,10 @@ import time
 from typing import Any
 
 from backend.db.models import Job
-from backend.db.session import session_scope
 from backend.druid.overlord import TaskStatus, build_segments_stats
 from backend.errors import ErrorCode, IngestError
 from backend.pipeline.context import StepContext
-from backend.pipeline.datasources import load_datasource
+from backend.pipeline.datasources import job_datasource
 from backend.pipeline.lineage import LINEAGE_COLUMN
 from backend.vocabulary import JobState
 
@@ -30,11 +29,11 @@ def follow_task(ctx: StepContext, job: Job) -> None:
             {"task_id": job.druid_task_id, "row_stats": stats, "druid_error": reason[:4000],
              "unparseable_events": report.get("unparseableEvents")},
         )
-    ctx.set_fields(job.id, druid_row_stats=stats, progress=90)
-    ctx.note(job.id, JobState.indexing, "Druid task succeeded; waiting for the rows to be queryable",
+    ctx.update_job(job.id, druid_row_stats=stats, progress=90)
+    ctx.add_event(job.id, JobState.indexing, "Druid task succeeded; waiting for the rows to be queryable",
              {"task_id": job.druid_task_id, "row_stats": stats, "duration_ms": status.duration_ms})
     druid_rows = _wait_for_receipt(ctx, job)
-    ctx.move(
+    ctx.transition(
         job.id,
         JobState.succeeded,
         f"{druid_rows} rows are queryable in Druid",
@@ -80,8 +79,7 @@ def _wait_for_completion(ctx: StepContext, task_id: str) -> TaskStatus:
 
 def _wait_for_receipt(ctx: StepContext, job: Job) -> int:
     """Rows become queryable a little after SUCCESS (segment handoff): poll until they are all there."""
-    with session_scope() as session:
-        druid_datasource = load_datasource(session, job.datasource, job.schema_version).druid_datasource
+    druid_datasource = job_datasource(job.datasource, job.schema_version).druid_datasource
     sql = f'SELECT COUNT(*) AS "rows" FROM "{druid_datasource}" WHERE "{LINEAGE_COLUMN}" = ?'
     deadline = time.monotonic() + ctx.settings.druid_query_visible_timeout_s
     seen = 0

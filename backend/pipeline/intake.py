@@ -1,74 +1,144 @@
-"""Accepting an upload: parse the form's options and record the job (queued) with its first event."""
+"""Accepting an upload or a records body: stream it to storage, look at its first bytes, refuse a duplicate, and
+record the queued job with its first event. Either the job is recorded or nothing is: a refusal after the bytes
+were stored deletes them again."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
-from typing import TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 
+from anyio.to_thread import run_sync
 from sqlalchemy.orm import Session
 
 from backend.db import jobs_repository
 from backend.db.models import Job
+from backend.db.session import session_scope
 from backend.errors import ErrorCode, IngestError
+from backend.formats.detect import HEAD_BYTES, detect_format
+from backend.formats.file_format import FileFormat
 from backend.pipeline.datasources import load_datasource
-from backend.vocabulary import JobState, Mode, OnInvalid, Priority
+from backend.pipeline.upload_options import UploadOptions, parse_option
+from backend.storage import keys
+from backend.storage.object_store import ObjectStore
+from backend.storage.upload_stream import stream_form_to_store, stream_json_records_to_store
+from backend.vocabulary import JobState
 
-FORM_FIELDS = ("datasource", "on_invalid", "mode", "priority", "force")
-_E = TypeVar("_E", OnInvalid, Mode)
+RECORDS_FILENAME = "records.json"
 
 
 @dataclass(frozen=True)
-class UploadOptions:
-    datasource: str = "sales"
-    on_invalid: OnInvalid = OnInvalid.reject
-    mode: Mode = Mode.APPEND
-    priority: Priority = Priority.MEDIUM
+class AcceptedUpload:
+    """What was stored and queued: the answer to the client."""
+
+    job_id: uuid.UUID
+    filename: str
+    format: FileFormat
+    size_bytes: int
+    sha256: str
+    options: UploadOptions
 
 
-def parse_option(options: UploadOptions, name: str, value: str) -> UploadOptions:
-    """Apply one form field to the options, refusing unknown fields and values with the field named."""
-    if name == "datasource":
-        if not value:
-            raise _bad(name, "must not be empty", value)
-        return replace(options, datasource=value)
-    if name == "on_invalid":
-        return replace(options, on_invalid=_choice(OnInvalid, name, value.lower()))
-    if name == "mode":
-        return replace(options, mode=_choice(Mode, name, value.lower()))
-    if name == "priority":
-        try:
-            return replace(options, priority=Priority[value.upper()])
-        except KeyError:
-            raise _bad(name, "must be one of HIGH, MEDIUM, LOW", value) from None
-    if name == "force":
-        parse_flag(name, value)
-        return options
-    raise IngestError(
-        ErrorCode.invalid_field,
-        f"Unknown form field `{name}`. Allowed: file, {', '.join(FORM_FIELDS)}.",
-        {"field": name},
+async def accept_form_upload(
+    body: AsyncIterator[bytes], content_type: str, store: ObjectStore, *, max_file_bytes: int
+) -> AcceptedUpload:
+    """A multipart/form-data upload: the `file` part streamed to storage, the other fields its options."""
+    job_id = uuid.uuid4()
+    options = UploadOptions()
+
+    def on_field(name: str, value: str) -> None:
+        nonlocal options
+        options = parse_option(options, name, value)
+
+    form, writer = await stream_form_to_store(
+        body, content_type, lambda filename: store.start_upload(keys.raw_key(job_id, filename)),
+        max_file_bytes=max_file_bytes, head_bytes=HEAD_BYTES, on_field=on_field,
     )
+    filename = form.filename or "upload"
+
+    async def record() -> AcceptedUpload:
+        accepted = AcceptedUpload(job_id, filename, _sniff(form.head, form.size_bytes), form.size_bytes,
+                                  form.sha256, options)
+        await run_sync(_record_job, accepted, writer.key)
+        return accepted
+
+    return await _or_delete(store, writer.key, record)
 
 
-def _choice(enum: type[_E], name: str, value: str) -> _E:
+async def accept_records(
+    body: AsyncIterator[bytes], options: UploadOptions, store: ObjectStore, *, max_bytes: int
+) -> AcceptedUpload:
+    """JSON records (one object or an array of objects), stored as a JSON array and ingested like a file."""
+    await run_sync(_check_datasource, options.datasource)  # before a byte of the body is read
+    job_id = uuid.uuid4()
+    writer = store.start_upload(keys.raw_key(job_id, RECORDS_FILENAME), "application/json")
+    streamed = await stream_json_records_to_store(body, writer, max_bytes=max_bytes)
+
+    async def record() -> AcceptedUpload:
+        accepted = AcceptedUpload(job_id, RECORDS_FILENAME, FileFormat.json, streamed.size_bytes, streamed.sha256,
+                                  options)
+        await run_sync(_record_job, accepted, writer.key)
+        return accepted
+
+    return await _or_delete(store, writer.key, record)
+
+
+async def _or_delete(store: ObjectStore, key: str, record: Callable[[], Awaitable[AcceptedUpload]]) -> AcceptedUpload:
     try:
-        return enum(value)
-    except ValueError:
-        allowed = ", ".join(member.value for member in enum)
-        raise _bad(name, f"must be one of {allowed}", value) from None
+        return await record()
+    except BaseException:
+        # Nothing half-recorded: the job was not committed, so the stored object goes too.
+        await run_sync(store.delete, key)
+        raise
 
 
-def parse_flag(name: str, value: str) -> bool:
-    lowered = value.lower()
-    if lowered in {"true", "1", "yes"}:
-        return True
-    if lowered in {"false", "0", "no", ""}:
-        return False
-    raise _bad(name, "must be true or false", value)
+def _sniff(head: bytes, size_bytes: int) -> FileFormat:
+    """The format the first bytes show, or an IngestError (empty_file, unsupported_format) to answer with now.
+
+    The worker reads the job's format from here and confirms it by reading the whole file."""
+    if size_bytes == 0 or not head.strip(b" \t\r\n\xef\xbb\xbf"):
+        raise IngestError(ErrorCode.empty_file, "The file is empty: it has no header row and no data.")
+    return detect_format(head)
 
 
-def refuse_duplicate(session: Session, datasource: str, sha256: str) -> None:
+def _check_datasource(name: str) -> None:
+    with session_scope() as session:
+        load_datasource(session, name)
+
+
+def _record_job(accepted: AcceptedUpload, raw_key: str) -> None:
+    """The duplicate check, then the job row and its first event, in one transaction."""
+    options = accepted.options
+    with session_scope() as session:
+        if not options.force:
+            _refuse_duplicate(session, options.datasource, accepted.sha256)
+        datasource = load_datasource(session, options.datasource)
+        job = Job(
+            id=accepted.job_id,
+            datasource=datasource.name,
+            schema_version=datasource.version,
+            filename=accepted.filename,
+            format=accepted.format.value,
+            size_bytes=accepted.size_bytes,
+            sha256=accepted.sha256,
+            raw_key=raw_key,
+            priority=options.priority,
+            on_invalid=options.on_invalid,
+            mode=options.mode,
+            state=JobState.queued,
+            attempt=1,
+            progress=0,
+        )
+        jobs_repository.add_job(
+            session,
+            job,
+            f"Upload stored ({accepted.size_bytes} bytes); waiting for a worker",
+            {"size_bytes": accepted.size_bytes, "sha256": accepted.sha256, "raw_key": raw_key,
+             "format": accepted.format.value},
+        )
+
+
+def _refuse_duplicate(session: Session, datasource: str, sha256: str) -> None:
     """The same bytes sent to the same datasource again are refused, naming the earlier job (unless forced)."""
     earlier = jobs_repository.find_by_sha256(session, datasource, sha256)
     if earlier is not None:
@@ -78,46 +148,3 @@ def refuse_duplicate(session: Session, datasource: str, sha256: str) -> None:
             f"({earlier.state}). Send force=true to ingest it again.",
             {"job_id": str(earlier.id), "state": earlier.state, "sha256": sha256},
         )
-
-
-def _bad(name: str, rule: str, value: str) -> IngestError:
-    return IngestError(ErrorCode.invalid_field, f"Field `{name}` {rule}; got {value[:80]!r}.", {"field": name})
-
-
-@dataclass(frozen=True)
-class StoredUpload:
-    job_id: uuid.UUID
-    filename: str
-    raw_key: str
-    size_bytes: int
-    sha256: str
-    detected_format: str | None
-
-
-def create_job(session: Session, upload: StoredUpload, options: UploadOptions) -> Job:
-    """Record a queued job for a stored upload; the job row and its first event commit together."""
-    datasource = load_datasource(session, options.datasource)
-    job = Job(
-        id=upload.job_id,
-        datasource=datasource.name,
-        schema_version=datasource.version,
-        filename=upload.filename,
-        format=upload.detected_format,
-        size_bytes=upload.size_bytes,
-        sha256=upload.sha256,
-        raw_key=upload.raw_key,
-        priority=int(options.priority),
-        on_invalid=options.on_invalid.value,
-        mode=options.mode.value,
-        state=JobState.queued.value,
-        attempt=1,
-        progress=0,
-    )
-    jobs_repository.add_job(
-        session,
-        job,
-        f"Upload stored ({upload.size_bytes} bytes); waiting for a worker",
-        {"size_bytes": upload.size_bytes, "sha256": upload.sha256, "raw_key": upload.raw_key,
-         "format": upload.detected_format},
-    )
-    return job

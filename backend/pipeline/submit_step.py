@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from backend.db.druid_slots_repository import try_take_druid_slot
 from backend.db.models import Job
 from backend.db.session import session_scope
 from backend.druid.spec import build_index_parallel_spec, priority_for
 from backend.pipeline.context import LeaseLost, StepContext
-from backend.pipeline.datasources import load_datasource
-from backend.pipeline.druid_slots import reserve_slot
+from backend.pipeline.datasources import job_datasource
 from backend.pipeline.lineage import LINEAGE_COLUMN
-from backend.vocabulary import JobState, Mode, Priority
+from backend.vocabulary import JobState, Mode
 
 PROGRESS_SUBMITTED = 75
 _SLOT_POLL_S = 0.5
@@ -28,16 +28,15 @@ def submit(ctx: StepContext, job: Job) -> None:
     # left a task that this attempt must adopt, not repeat.
     existing = ctx.overlord.task_status(task_id)
     if existing is None:
-        with session_scope() as session:
-            registered = load_datasource(session, job.datasource, job.schema_version)
+        registered = job_datasource(job.datasource, job.schema_version)
         spec = build_index_parallel_spec(
             registered.schema,
             datasource=registered.druid_datasource,
             task_id=task_id,
             input_uris=[ctx.store.uri(key) for key in job.staged_keys or []],
-            append=job.mode == Mode.APPEND.value,
-            replace_intervals=job.replace_intervals if job.mode == Mode.REPLACE.value else None,
-            priority=priority_for(Priority(job.priority).name),
+            append=job.mode == Mode.APPEND,
+            replace_intervals=job.replace_intervals if job.mode == Mode.REPLACE else None,
+            priority=priority_for(job.priority.name),
             extra_string_dimensions=[LINEAGE_COLUMN],
         )
         ctx.check_lease()
@@ -46,7 +45,7 @@ def submit(ctx: StepContext, job: Job) -> None:
     else:
         message = f"Druid task {task_id} was already submitted ({existing.status}); following it"
     try:
-        ctx.move(
+        ctx.transition(
             job.id,
             JobState.indexing,
             message,
@@ -64,15 +63,16 @@ def submit(ctx: StepContext, job: Job) -> None:
 def _take_slot(ctx: StepContext, job: Job, task_id: str) -> bool:
     settings = ctx.settings
     with session_scope() as session:
-        reason = reserve_slot(
-            session, job, task_id, ctx.worker_id,
+        decision = try_take_druid_slot(
+            session, job.id, task_id, ctx.worker_id,
             max_running=settings.druid_max_running_tasks, min_interval_s=settings.druid_min_submit_interval_s,
         )
-    if reason is None:
+    if decision.granted:
         return True
     if job.id not in ctx.waiting_noted:
         ctx.waiting_noted.add(job.id)
-        ctx.note(job.id, JobState.submitting, f"Waiting for a Druid slot: {reason}", {"reason": reason})
+        reason = decision.wait_reason
+        ctx.add_event(job.id, JobState.submitting, f"Waiting for a Druid slot: {reason}", {"reason": reason})
     ctx.lease_lost.wait(_SLOT_POLL_S)
     ctx.check_lease()
     return False

@@ -24,10 +24,10 @@ from pathlib import Path
 import polars as pl
 
 from backend.formats.columns import match_columns, require_columns
-from backend.formats.kinds import FileFormat
+from backend.formats.file_format import FileFormat
 from backend.formats.reader import ReadLimits, TabularFile, open_tabular
 from backend.pipeline.staging import BackgroundStager, StagedFormat, StagedRows
-from backend.validation.schema import DatasourceSchema
+from backend.schema.declaration import DatasourceSchema
 from backend.validation.validator import (
     ERROR_REPORT_SCHEMA,
     RowError,

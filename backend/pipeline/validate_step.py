@@ -12,21 +12,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from backend.db import jobs_repository
+from backend.db import jobs_repository, row_errors_repository
 from backend.db.models import Job
 from backend.db.session import session_scope
 from backend.druid.spec import day_intervals
 from backend.errors import ErrorCode
-from backend.formats.detect import detect_format
+from backend.formats.detect import detect_format, read_head
+from backend.formats.file_format import FileFormat
 from backend.formats.reader import ReadLimits
 from backend.pipeline.context import LeaseLost, StepContext
-from backend.pipeline.datasources import load_datasource
+from backend.pipeline.datasources import job_datasource
 from backend.pipeline.staging import StagedFormat
-from backend.vocabulary import JobState, OnInvalid
 from backend.pipeline.validate_file import OutputFiles, ValidationTally, validate_to_files
 from backend.settings import Settings
 from backend.storage import keys
 from backend.validation.validator import RowError
+from backend.vocabulary import JobState, OnInvalid
 
 PROGRESS_VALIDATED = 60
 PROGRESS_STAGED = 70
@@ -44,7 +45,7 @@ def read_limits(settings: Settings) -> ReadLimits:
 
 
 def validate_and_stage(ctx: StepContext, job: Job) -> None:
-    recording = job.state == JobState.validating.value
+    recording = job.state == JobState.validating
     workdir = ctx.settings.var_dir / "work"
     workdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=workdir, prefix=f"{job.id}-") as tmp:
@@ -52,18 +53,15 @@ def validate_and_stage(ctx: StepContext, job: Job) -> None:
         raw = folder / "raw"
         ctx.store.download_file(job.raw_key, raw)
         ctx.check_lease()
-        with raw.open("rb") as fh:
-            fmt = detect_format(fh.read(64 * 1024))
-        if recording and fmt.value != job.format:
-            ctx.set_fields(job.id, format=fmt.value)
-        with session_scope() as session:
-            schema = load_datasource(session, job.datasource, job.schema_version).schema
+        # Detected from the same head when the upload arrived (backend.pipeline.intake); older jobs may lack it.
+        fmt = FileFormat(job.format) if job.format else detect_format(read_head(raw))
+        schema = job_datasource(job.datasource, job.schema_version).schema
 
         def on_batch(tally: ValidationTally, expected: int | None) -> None:
             ctx.check_lease()
             if recording and not tally.second_pass:  # a second pass keeps the progress the first one reached
                 done = min(tally.rows_total / expected, 1.0) if expected else 0.5
-                ctx.set_fields(job.id, rows_total=tally.rows_total, progress=1 + int(done * _PROGRESS_READING))
+                ctx.update_job(job.id, rows_total=tally.rows_total, progress=1 + int(done * _PROGRESS_READING))
 
         out = OutputFiles.in_folder(folder)
         tally = validate_to_files(
@@ -71,7 +69,7 @@ def validate_and_stage(ctx: StepContext, job: Job) -> None:
             now=datetime.now(UTC), error_sample_limit=ctx.settings.error_sample_limit, on_batch=on_batch,
         )
         if recording and tally.extra_columns:
-            ctx.note(job.id, JobState.validating,
+            ctx.add_event(job.id, JobState.validating,
                      f"Ignoring {len(tally.extra_columns)} column(s) not in the schema: "
                      f"{', '.join(tally.extra_columns)}", {"extra_columns": tally.extra_columns, "level": "warning"})
         _finish(ctx, job, tally, out, recording)
@@ -83,7 +81,7 @@ def _finish(ctx: StepContext, job: Job, tally: ValidationTally, out: OutputFiles
     if tally.rows_invalid:
         ctx.store.upload_file(out.rejects, keys.rejects_key(job.id))
         ctx.store.upload_file(out.errors, keys.errors_key(job.id))
-    rejected = bool(tally.rows_invalid) and (job.on_invalid == OnInvalid.reject.value or tally.rows_valid == 0)
+    rejected = bool(tally.rows_invalid) and (job.on_invalid == OnInvalid.reject or tally.rows_valid == 0)
     if recording:
         _record_validation(ctx, job, tally, counts, rejected)
     if rejected:
@@ -92,7 +90,7 @@ def _finish(ctx: StepContext, job: Job, tally: ValidationTally, out: OutputFiles
     ctx.store.upload_file(out.staged, staged, content_type=_CONTENT_TYPES[tally.staged_format])
     assert tally.min_ts is not None and tally.max_ts is not None
     intervals = day_intervals(tally.min_ts, tally.max_ts)
-    ctx.move(
+    ctx.transition(
         job.id, JobState.submitting, f"Staged {tally.rows_valid} rows for Druid",
         {"staged_key": staged, "intervals": intervals}, staged_keys=[staged], replace_intervals=intervals,
         progress=PROGRESS_STAGED,
@@ -105,7 +103,7 @@ def _record_validation(
     """The error sample, the counts and the next state commit together, or not at all."""
     summary = f"{tally.rows_invalid} of {tally.rows_total} rows failed validation ({tally.errors_total} errors)"
     with session_scope() as session:
-        jobs_repository.replace_errors(session, job.id, (_error_row(e) for e in tally.error_sample))
+        row_errors_repository.replace_errors(session, job.id, (_error_row(e) for e in tally.error_sample))
         if rejected:
             why = "policy is reject: nothing was ingested" if tally.rows_valid else "no valid rows are left"
             moved = jobs_repository.transition(

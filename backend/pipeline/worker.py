@@ -24,11 +24,11 @@ from backend.pipeline.context import LeaseLost, StepContext
 from backend.pipeline.datasources import keep_registering
 from backend.pipeline.index_step import follow_task
 from backend.pipeline.retry import RetryPolicy, is_transient
-from backend.vocabulary import TERMINAL_STATES, JobState
 from backend.pipeline.submit_step import submit
 from backend.pipeline.validate_step import validate_and_stage
 from backend.settings import Settings
 from backend.storage.object_store import ObjectStore
+from backend.vocabulary import TERMINAL_STATES, JobState
 
 log = logging.getLogger("backend.worker")
 
@@ -36,7 +36,7 @@ Step = Callable[[StepContext, Job], None]
 
 
 def _start_validation(ctx: StepContext, job: Job) -> None:
-    ctx.move(job.id, JobState.validating, "Validation started", {"worker": ctx.worker_id}, progress=1)
+    ctx.transition(job.id, JobState.validating, "Validation started", {"worker": ctx.worker_id}, progress=1)
 
 
 STEPS: dict[JobState, Step] = {
@@ -101,8 +101,8 @@ class Worker:
         failures = 0
         while not self.stopping.is_set():
             try:
-                job = ctx.load(job_id)
-                state = JobState(job.state)
+                job = ctx.load_held_job(job_id)
+                state = job.state
                 if state in TERMINAL_STATES:
                     return
                 log.info("step", extra={"state": state.value, "worker": self.worker_id})
@@ -134,7 +134,7 @@ class Worker:
         log.warning("transient fault; retrying", extra={"reason": reason, "failure": failures, "delay_s": delay})
         try:
             state = ctx.load_state(job_id) or JobState.queued
-            ctx.note(job_id, state, f"Transient fault, retrying in {delay:.1f} s ({failures}/{attempts - 1}): "
+            ctx.add_event(job_id, state, f"Transient fault, retrying in {delay:.1f} s ({failures}/{attempts - 1}): "
                      f"{reason}"[:1000], {"failure": failures, "delay_s": round(delay, 2)})
         except Exception:
             log.exception("could not record the retry (the database may be the fault)")
@@ -143,7 +143,7 @@ class Worker:
         """The one place a job's unhappy outcome is decided: data problems reject, everything else fails."""
         target = JobState.rejected if error.is_data_error else JobState.failed
         try:
-            ctx.move(job_id, target, error.message, {"code": error.code.value, **error.details},
+            ctx.transition(job_id, target, error.message, {"code": error.code.value, **error.details},
                      code=error.code.value, message=error.message)
         except LeaseLost:
             log.warning("could not record the outcome: the job is no longer ours", extra={"code": error.code})

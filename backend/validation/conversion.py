@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from backend.validation.schema import ColumnType, DatasourceSchema
+from backend.schema.declaration import ColumnType, DatasourceSchema
 
 TIMESTAMP_DTYPE = pl.Datetime("us", "UTC")
 _DTYPE: dict[ColumnType, pl.DataType] = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from backend.validation.schema import ColumnSpec, ColumnType, RowCheck, RuleKind, parse_instant
+from backend.schema.declaration import ColumnSpec, ColumnType, RowCheck, RuleKind, parse_instant
 
 TYPE = "type"
 REQUIRED = "required"

@@ -16,8 +16,7 @@ import pandera.polars as pa
 import polars as pl
 from pandera.api.polars.types import PolarsData
 
-from backend.validation.conversion import polars_dtype
-from backend.validation.schema import (
+from backend.schema.declaration import (
     ColumnRule,
     ColumnSpec,
     ColumnType,
@@ -26,6 +25,7 @@ from backend.validation.schema import (
     RuleKind,
     parse_instant,
 )
+from backend.validation.conversion import polars_dtype
 
 # Pandera's own names for its built-in column checks.
 PANDERA_NOT_NULL = "not_nullable"

@@ -21,6 +21,7 @@ from pandera.config import ValidationDepth, config_context
 from pandera.errors import SchemaErrors
 
 from backend.errors import ErrorCode, IngestError
+from backend.schema.declaration import DatasourceSchema, RuleKind
 from backend.validation import messages
 from backend.validation.conversion import (
     ConvertedBatch,
@@ -35,7 +36,6 @@ from backend.validation.pandera_schema import (
     build_pandera_schema,
     expected_value,
 )
-from backend.validation.schema import DatasourceSchema, RuleKind
 
 ROW_COLUMN = "__row"
 ERRORS_COLUMN = "errors"

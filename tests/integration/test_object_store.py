@@ -12,9 +12,9 @@ from collections.abc import Iterator
 import pytest
 from mypy_boto3_s3 import S3Client
 
-from backend.api.upload_stream import write_through
 from backend.settings import Settings
 from backend.storage.object_store import MultipartWriter, ObjectStore
+from backend.storage.upload_stream import write_through
 
 MIB = 1024 * 1024
 CHUNK = 5 * MIB  # the smallest part S3 allows, so a few MiB exercise several parts

@@ -14,7 +14,7 @@ from backend.druid.spec import (
     input_format_for,
     priority_for,
 )
-from backend.validation.schema import SALES_SCHEMA
+from backend.schema.builtins import SALES_SCHEMA
 
 SALES_DIMENSIONS = {
     "dimensions": [

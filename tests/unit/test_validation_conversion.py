@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import polars as pl
 import pytest
 
+from backend.schema.declaration import ColumnSpec, ColumnType, DatasourceSchema
 from backend.validation.conversion import convert_batch, normalized_strings
-from backend.validation.schema import ColumnSpec, ColumnType, DatasourceSchema
 
 SCHEMA = DatasourceSchema(
     name="t",

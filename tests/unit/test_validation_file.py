@@ -13,11 +13,11 @@ import polars as pl
 import pytest
 
 import backend.pipeline.validate_file as validate_file
-from backend.formats.kinds import FileFormat
+from backend.formats.file_format import FileFormat
 from backend.formats.limits import ReadLimits
 from backend.pipeline.staging import StagedFormat, StagedRows
 from backend.pipeline.validate_file import OutputFiles, ValidationTally, validate_to_files
-from backend.validation.schema import SALES_SCHEMA
+from backend.schema.builtins import SALES_SCHEMA
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 HEADER = "TransactionID,TransactionTimestamp,ProductLine,ProductName,CustomerID,Region,Country,SalesChannel,"

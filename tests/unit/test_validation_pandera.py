@@ -8,8 +8,8 @@ import pandera.polars as pa
 import polars as pl
 import pytest
 
+from backend.schema.builtins import SALES_SCHEMA
 from backend.validation.pandera_schema import build_pandera_schema
-from backend.validation.schema import SALES_SCHEMA
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -11,7 +11,8 @@ import polars as pl
 import pytest
 
 from backend.errors import ErrorCode, IngestError
-from backend.validation.schema import SALES_SCHEMA, ColumnSpec, ColumnType, DatasourceSchema
+from backend.schema.builtins import SALES_SCHEMA
+from backend.schema.declaration import ColumnSpec, ColumnType, DatasourceSchema
 from backend.validation.validator import (
     BatchResult,
     RowError,

@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from backend.formats.kinds import FileFormat
+from backend.formats.file_format import FileFormat
 from backend.sample_data import generate_sales, write_sample
 
 from .conftest import Service

@@ -1,8 +1,8 @@
-"""Stream a multipart/form-data body straight into the object store.
+"""Stream a request body straight into the object store: a multipart/form-data upload, or JSON records.
 
-FastAPI's UploadFile spools the whole body to local disk before the handler runs; this reads
-`request.stream()` through python-multipart's push parser instead, so memory and disk stay flat in file size.
-Only the `file` part is streamed to S3; the small text fields are kept in memory with a size cap.
+FastAPI's UploadFile spools the whole body to local disk before the handler runs; this reads the body stream
+through python-multipart's push parser instead, so memory and disk stay flat in file size. Only the `file` part
+is streamed to S3; the small text fields are handed to a callback as they arrive, with a size cap.
 """
 
 from __future__ import annotations
@@ -11,32 +11,28 @@ import hashlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
+from anyio.to_thread import run_sync
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
-from starlette.concurrency import run_in_threadpool
 
 from backend.errors import ErrorCode, IngestError
 from backend.storage.object_store import MultipartWriter
 
 MAX_FIELD_BYTES = 1024
-SNIFF_BYTES = 64 * 1024
 
 
 @dataclass
 class StreamedForm:
-    fields: dict[str, str] = field(default_factory=dict)
     filename: str | None = None
-    content_type: str | None = None
     size_bytes: int = 0
     sha256: str = ""
-    head: bytes = b""  # the first bytes of the file, for format sniffing
+    head: bytes = b""  # the first `head_bytes` of the file, for format detection
 
 
 @dataclass
 class _Part:
     name: str = ""
     filename: str | None = None
-    content_type: str | None = None
     data: bytearray = field(default_factory=bytearray)
 
 
@@ -44,8 +40,9 @@ class _FormCollector:
     """Receives the parser's callbacks; file bytes wait in `pending` (what one body chunk brought) until the
     async loop hands them to the writer."""
 
-    def __init__(self, max_file_bytes: int, on_field: Callable[[str, str], None]) -> None:
+    def __init__(self, max_file_bytes: int, head_bytes: int, on_field: Callable[[str, str], None]) -> None:
         self.max_file_bytes = max_file_bytes
+        self.head_bytes = head_bytes
         self.on_field = on_field
         self.form = StreamedForm()
         self.part = _Part()
@@ -83,13 +80,11 @@ class _FormCollector:
         self.part.name = params.get(b"name", b"").decode("utf-8", "replace")
         raw_filename = params.get(b"filename")
         self.part.filename = raw_filename.decode("utf-8", "replace") if raw_filename is not None else None
-        self.part.content_type = self.headers.get("content-type")
         if self.part.name == "file":
             if self.file_seen:
                 raise IngestError(ErrorCode.invalid_field, "Send exactly one `file` part.", {"field": "file"})
             self.file_seen = self.in_file = True
             self.form.filename = self.part.filename or "upload"
-            self.form.content_type = self.part.content_type
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
         chunk = memoryview(data)[start:end]  # no copy: pending, the hash and the head take their own
@@ -103,8 +98,8 @@ class _FormCollector:
                     {"limit_bytes": self.max_file_bytes},
                 )
             self.hasher.update(chunk)
-            if len(self.head) < SNIFF_BYTES:
-                self.head += chunk[: SNIFF_BYTES - len(self.head)]
+            if len(self.head) < self.head_bytes:
+                self.head += chunk[: self.head_bytes - len(self.head)]
             self.pending += chunk
         else:
             self.part.data += chunk
@@ -120,9 +115,7 @@ class _FormCollector:
             self.in_file = False
             return
         if self.part.name:
-            value = self.part.data.decode("utf-8", "replace").strip()
-            self.form.fields[self.part.name] = value
-            self.on_field(self.part.name, value)
+            self.on_field(self.part.name, self.part.data.decode("utf-8", "replace").strip())
 
 
 async def stream_form_to_store(
@@ -131,6 +124,7 @@ async def stream_form_to_store(
     writer_for: Callable[[str], MultipartWriter],
     *,
     max_file_bytes: int,
+    head_bytes: int,
     on_field: Callable[[str, str], None],
 ) -> tuple[StreamedForm, MultipartWriter]:
     """Parse the body, writing the `file` part to the writer `writer_for(filename)` returns, part by part.
@@ -146,7 +140,7 @@ async def stream_form_to_store(
             "Send the file as multipart/form-data with a `file` field (curl -F file=@data.csv ...).",
             {"field": "file"},
         )
-    collector = _FormCollector(max_file_bytes, on_field)
+    collector = _FormCollector(max_file_bytes, head_bytes, on_field)
     parser = MultipartParser(boundary, collector.callbacks())  # type: ignore[arg-type]
     writer: MultipartWriter | None = None
     try:
@@ -169,10 +163,10 @@ async def stream_form_to_store(
             writer = writer_for(collector.form.filename or "upload")
         await write_through(writer, collector.pending)
         collector.pending.clear()
-        await run_in_threadpool(writer.complete)
+        await run_sync(writer.complete)
     except BaseException:
         if writer is not None:
-            await run_in_threadpool(writer.abort)
+            await run_sync(writer.abort)
         raise
     collector.form.sha256 = collector.hasher.hexdigest()
     collector.form.head = bytes(collector.head)
@@ -185,14 +179,13 @@ async def write_through(writer: MultipartWriter, data: bytes | bytearray) -> Non
     while start < len(data):
         start = writer.buffer(data, start)
         if writer.part_full:
-            await run_in_threadpool(writer.flush_part)
+            await run_sync(writer.flush_part)
 
 
-@dataclass
+@dataclass(frozen=True)
 class StreamedBody:
     size_bytes: int
     sha256: str
-    wrapped: bool  # a single JSON object stored as a one-element array
 
 
 async def stream_json_records_to_store(
@@ -234,8 +227,8 @@ async def stream_json_records_to_store(
             raise IngestError(ErrorCode.empty_file, "The body is empty: send a JSON object or an array of objects.")
         if wrapped:
             await write_through(writer, b"]")
-        await run_in_threadpool(writer.complete)
+        await run_sync(writer.complete)
     except BaseException:
-        await run_in_threadpool(writer.abort)
+        await run_sync(writer.abort)
         raise
-    return StreamedBody(size_bytes=size, sha256=hasher.hexdigest(), wrapped=wrapped)
+    return StreamedBody(size_bytes=size, sha256=hasher.hexdigest())

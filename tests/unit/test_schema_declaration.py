@@ -7,17 +7,15 @@ import json
 import pytest
 
 from backend.errors import ErrorCode, IngestError
-from backend.validation.schema import (
-    SALES_SCHEMA,
+from backend.schema.builtins import SALES_SCHEMA
+from backend.schema.codec import schema_from_json, schema_to_json
+from backend.schema.declaration import (
     ColumnRule,
     ColumnSpec,
     ColumnType,
     DatasourceSchema,
     RowCheck,
     RuleKind,
-    get_datasource_schema,
-    schema_from_json,
-    schema_to_json,
 )
 
 SALES_COLUMNS = [
@@ -98,15 +96,8 @@ def test_sales_schema_rules() -> None:
     assert SALES_SCHEMA.row_checks[0].formula() == "Quantity x UnitPrice x (1 - Discount)"
 
 
-def test_get_datasource_schema() -> None:
-    assert get_datasource_schema("sales") is SALES_SCHEMA
 
 
-def test_get_unknown_datasource_schema() -> None:
-    with pytest.raises(IngestError) as caught:
-        get_datasource_schema("salez")
-    assert caught.value.code is ErrorCode.unknown_datasource
-    assert caught.value.message == "Unknown datasource `salez`. Known datasources: sales."
 
 
 def test_json_round_trip_through_text() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
 
 from sqlalchemy.orm import Session
@@ -12,8 +11,6 @@ from backend.db.models import Job
 from backend.druid.overlord import OverlordClient
 from backend.errors import ErrorCode, IngestError
 from backend.vocabulary import TERMINAL_STATES, JobState
-
-log = logging.getLogger("backend.control")
 
 
 def _job(session: Session, job_id: uuid.UUID) -> Job:
@@ -54,7 +51,7 @@ def retry_job(session: Session, job_id: uuid.UUID) -> Job:
     The attempt number is part of the Druid task id, so the new attempt never collides with the old task.
     """
     job = _job(session, job_id)
-    if job.state != JobState.failed.value:
+    if job.state != JobState.failed:
         raise IngestError(
             ErrorCode.conflict, f"Only a failed job can be retried; this one is {job.state}.", {"state": job.state}
         )

@@ -1,21 +1,18 @@
-"""A datasource's schema declared once, as data: columns, their types and rules, and checks across columns.
+"""A datasource's schema declared as data: columns, their types and rules, and checks across columns.
 
-The Pandera schema (backend.validation.pandera_schema) and Druid's dimensionsSpec (backend.druid.spec) are
-both built from this declaration, and the schema registry stores it as JSON (schema_to_json and
-schema_from_json). Nothing here imports pandera: the declaration is independent of how it is executed.
+The Pandera schema (backend.validation.pandera_schema) and Druid's dimensionsSpec (backend.druid.spec) are both
+built from this declaration, and the schema registry stores it as JSON (backend.schema.codec). It sits below the
+packages that read it, so none of them imports another to learn a schema. Nothing here imports pandera: the
+declaration is independent of how it is executed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, TypeVar
 
 import polars as pl
-
-from backend.errors import ErrorCode, IngestError
 
 # Names the validator and the stager add to frames; a schema column with one of them would be overwritten.
 RESERVED_COLUMN_NAMES = frozenset({"__row", "__time", "errors"})
@@ -236,160 +233,3 @@ def _check_declaration(schema: DatasourceSchema) -> None:
                 raise ValueError(f"row check {check.rule!r} needs numeric column {name!r}")
         if check.rule in {k.value for k in RuleKind} or check.rule in {"type", "required"}:
             raise ValueError(f"row check name {check.rule!r} is already a column rule name")
-
-
-SALES_SCHEMA = DatasourceSchema(
-    name="sales",
-    druid_datasource="sales",
-    timestamp_column="TransactionTimestamp",
-    columns=(
-        ColumnSpec("TransactionID", ColumnType.string, rules=(ColumnRule.not_blank(), ColumnRule.unique())),
-        ColumnSpec(
-            "TransactionTimestamp",
-            ColumnType.timestamp,
-            rules=(ColumnRule.not_in_future(), ColumnRule.not_before("2000-01-01T00:00:00Z")),
-        ),
-        ColumnSpec("ProductLine", ColumnType.string, rules=(ColumnRule.not_blank(),)),
-        ColumnSpec("ProductName", ColumnType.string, rules=(ColumnRule.not_blank(),)),
-        ColumnSpec("CustomerID", ColumnType.string, rules=(ColumnRule.not_blank(),)),
-        ColumnSpec("Region", ColumnType.string, rules=(ColumnRule.one_of("NA", "EMEA", "APAC", "LATAM"),)),
-        ColumnSpec("Country", ColumnType.string, rules=(ColumnRule.matches("[A-Z]{2}", "two upper-case letters"),)),
-        ColumnSpec("SalesChannel", ColumnType.string, rules=(ColumnRule.one_of("Online", "Retail", "Partner"),)),
-        ColumnSpec("Quantity", ColumnType.long, rules=(ColumnRule.at_least(1),)),
-        ColumnSpec("UnitPrice", ColumnType.double, rules=(ColumnRule.greater_than(0),)),
-        ColumnSpec("Discount", ColumnType.double, rules=(ColumnRule.at_least(0), ColumnRule.less_than(1))),
-        ColumnSpec("Currency", ColumnType.string, rules=(ColumnRule.matches("[A-Z]{3}", "three upper-case letters"),)),
-        ColumnSpec("Revenue", ColumnType.double, rules=(ColumnRule.at_least(0),)),
-    ),
-    row_checks=(
-        RowCheck(
-            rule="revenue_consistency",
-            column="Revenue",
-            factors=("Quantity", "UnitPrice"),
-            discounts=("Discount",),
-            tolerance=0.01,
-        ),
-    ),
-)
-
-_BUILTIN: dict[str, DatasourceSchema] = {SALES_SCHEMA.name: SALES_SCHEMA}
-
-
-def get_datasource_schema(name: str) -> DatasourceSchema:
-    """The built-in schema called `name`."""
-    try:
-        return _BUILTIN[name]
-    except KeyError:
-        raise IngestError(
-            ErrorCode.unknown_datasource,
-            f"Unknown datasource `{name}`. Known datasources: {', '.join(sorted(_BUILTIN))}.",
-            {"field": "datasource", "datasource": name},
-        ) from None
-
-
-# JSON: plain dicts and lists only (no tuples), so a definition read back from Postgres compares equal to a
-# freshly serialized one; a changed declaration is detected by that comparison.
-
-
-def schema_to_json(schema: DatasourceSchema) -> dict[str, Any]:
-    """The declaration as JSON-ready data (what the schema registry stores)."""
-    return {
-        "name": schema.name,
-        "druid_datasource": schema.druid_datasource,
-        "timestamp_column": schema.timestamp_column,
-        "columns": [
-            {
-                "name": c.name,
-                "type": c.type.value,
-                "required": c.required,
-                "rules": [_rule_to_json(r) for r in c.rules],
-            }
-            for c in schema.columns
-        ],
-        "row_checks": [
-            {
-                "kind": check.kind.value,
-                "rule": check.rule,
-                "column": check.column,
-                "factors": list(check.factors),
-                "discounts": list(check.discounts),
-                "tolerance": check.tolerance,
-            }
-            for check in schema.row_checks
-        ],
-    }
-
-
-def _rule_to_json(rule: ColumnRule) -> dict[str, Any]:
-    out: dict[str, Any] = {"kind": rule.kind.value}
-    if rule.kind is RuleKind.one_of:
-        out["values"] = list(rule.values)
-    elif rule.kind is RuleKind.pattern:
-        out["regex"] = rule.regex
-        if rule.meaning is not None:
-            out["meaning"] = rule.meaning
-    elif rule.kind in (RuleKind.min, RuleKind.max):
-        out["bound"] = rule.bound
-        out["inclusive"] = rule.inclusive
-    elif rule.kind is RuleKind.too_old:
-        out["earliest"] = rule.earliest
-    return out
-
-
-def schema_from_json(data: Mapping[str, Any]) -> DatasourceSchema:
-    """A declaration from its JSON form; a malformed one raises IngestError(invalid_field)."""
-    try:
-        return DatasourceSchema(
-            name=_get(data, "name", str),
-            druid_datasource=_get(data, "druid_datasource", str),
-            timestamp_column=_get(data, "timestamp_column", str),
-            columns=tuple(_column_from_json(c) for c in _get(data, "columns", list)),
-            row_checks=tuple(_row_check_from_json(c) for c in data.get("row_checks", [])),
-        )
-    except (ValueError, TypeError, KeyError) as exc:
-        raise IngestError(ErrorCode.invalid_field, f"Invalid schema definition: {exc}", {"field": "schema"}) from exc
-
-
-def _column_from_json(data: Mapping[str, Any]) -> ColumnSpec:
-    return ColumnSpec(
-        name=_get(data, "name", str),
-        type=ColumnType(_get(data, "type", str)),
-        required=bool(data.get("required", True)),
-        rules=tuple(_rule_from_json(r) for r in data.get("rules", [])),
-    )
-
-
-def _rule_from_json(data: Mapping[str, Any]) -> ColumnRule:
-    bound = data.get("bound")
-    if bound is not None and (isinstance(bound, bool) or not isinstance(bound, int | float)):
-        raise ValueError(f"rule bound must be a number, got {bound!r}")
-    return ColumnRule(
-        kind=RuleKind(_get(data, "kind", str)),
-        values=tuple(str(v) for v in data.get("values", [])),
-        regex=data.get("regex"),
-        meaning=data.get("meaning"),
-        bound=bound,
-        inclusive=bool(data.get("inclusive", True)),
-        earliest=data.get("earliest"),
-    )
-
-
-def _row_check_from_json(data: Mapping[str, Any]) -> RowCheck:
-    return RowCheck(
-        kind=RowCheckKind(_get(data, "kind", str)),
-        rule=_get(data, "rule", str),
-        column=_get(data, "column", str),
-        factors=tuple(str(f) for f in _get(data, "factors", list)),
-        discounts=tuple(str(d) for d in data.get("discounts", [])),
-        tolerance=float(data.get("tolerance", 0.0)),
-    )
-
-
-_T = TypeVar("_T")
-
-
-def _get(data: Mapping[str, Any], key: str, kind: type[_T]) -> _T:
-    value = data[key]
-    if not isinstance(value, kind):
-        raise TypeError(f"`{key}` must be a {kind.__name__}, got {value!r}")
-    return value
