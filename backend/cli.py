@@ -285,8 +285,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from pydantic import ValidationError
+
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except ValidationError as refused:
+        # Settings refused at start (a default credential in production, a malformed value): say which, briefly.
+        reasons = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in refused.errors())
+        print(f"druid-ingest: configuration refused: {reasons}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
-from backend.cpu_priority import BatchPriority, all_but_first
+from backend.cpu_priority import BatchPriority
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,6 +19,9 @@ class Settings(BaseSettings):
     """All configuration. Environment variables are the field names upper-cased with the INGEST_ prefix."""
 
     model_config = SettingsConfigDict(env_prefix="INGEST_", extra="ignore")
+
+    # `production` refuses to start with the shipped default credentials (below), naming the setting to change.
+    env: Literal["development", "production"] = "development"
 
     # PostgreSQL: the job store.
     database_url: str = "postgresql+psycopg://druid_ingest:druid_ingest@127.0.0.1:5433/druid_ingest"
@@ -78,39 +82,41 @@ class Settings(BaseSettings):
     max_spreadsheet_inflated_bytes: int = 2 * 1024**3
     max_spreadsheet_ratio: int = 200
 
-    # The local stack (stack/stackctl.py): where it keeps data, logs and PIDs, and its ports.
+    # Where the service keeps its working files (validation scratch space), logs and PIDs of `druid-ingest app`.
     var_dir: Path = REPO_ROOT / "var"
-    postgres_port: int = 5433
-    s3_port: int = 9000
-    zookeeper_port: int = 2181
-    druid_coordinator_port: int = 8081
-    druid_broker_port: int = 8082
-    druid_historical_port: int = 8083
-    druid_indexer_port: int = 8091
-    # Derby network server holding Druid's metadata; started by the coordinator.
-    druid_metadata_port: int = 1527
-    druid_version: str = "25.0.0"
-    stack_ready_timeout_s: float = 240.0
-    # CPU priority of the local stack's ZooKeeper and Druid processes (nice 0-19, and SCHED_IDLE): on one small
-    # machine shared with the API, Druid stands in for a cluster of its own, so its batch work gets the CPU that
-    # requests leave (with SCHED_IDLE, nice 19 rather than 10 took bench/status.py's p99 from ~20 ms to ~14 ms).
-    # PostgreSQL and S3 keep the normal priority.
-    stack_druid_nice: int = Field(default=19, ge=0, le=19)
-    stack_druid_sched_idle: bool = True
-    # CPUs kept free of ZooKeeper and Druid (the lowest-numbered ones) for the API, PostgreSQL, S3 and workers;
-    # Druid runs on the rest. 0: anywhere. Ignored when no CPU would be left for Druid.
-    stack_druid_reserved_cpus: int = Field(default=1, ge=0)
 
     log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _no_default_credentials_in_production(self) -> Self:
+        if self.env == "production":
+            shipped = default_credentials_in_use(self)
+            if shipped:
+                raise ValueError(
+                    "INGEST_ENV=production refuses the shipped default credentials: set "
+                    + ", ".join(shipped) + " to values of your own"
+                )
+        return self
 
     @property
     def worker_priority(self) -> BatchPriority:
         return BatchPriority(self.worker_nice, self.worker_sched_idle)
 
-    @property
-    def stack_druid_priority(self) -> BatchPriority:
-        return BatchPriority(self.stack_druid_nice, self.stack_druid_sched_idle,
-                             all_but_first(self.stack_druid_reserved_cpus))
+
+
+_DEFAULT_DATABASE_PASSWORD = "druid_ingest"  # noqa: S105 - the local stack's; refused in production
+
+
+def default_credentials_in_use(settings: Settings) -> list[str]:
+    """The INGEST_* settings that still hold a credential this repository ships (fine on a laptop only)."""
+    shipped = []
+    if make_url(settings.database_url).password == _DEFAULT_DATABASE_PASSWORD:
+        shipped.append("INGEST_DATABASE_URL (its password)")
+    defaults = Settings.model_fields
+    for name in ("s3_access_key", "s3_secret_key"):
+        if getattr(settings, name) == defaults[name].default:
+            shipped.append(f"INGEST_{name.upper()}")
+    return shipped
 
 
 @lru_cache(maxsize=1)

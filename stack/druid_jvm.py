@@ -8,8 +8,8 @@ from string import Template
 
 import requests
 
-from backend.settings import Settings
 from stack import LOOPBACK, probes
+from stack.settings import StackSettings
 
 TEMPLATES = Path(__file__).resolve().parent / "druid" / "conf"
 LIB_STAMP = ".druid-version"  # written by stack/install.sh once the jars for that version are complete
@@ -36,19 +36,19 @@ JDK17_FLAGS = (
 )
 
 
-def druid_dir(settings: Settings) -> Path:
+def druid_dir(settings: StackSettings) -> Path:
     return settings.var_dir / "druid"
 
 
-def lib_dir(settings: Settings) -> Path:
+def lib_dir(settings: StackSettings) -> Path:
     return druid_dir(settings) / "lib"
 
 
-def conf_dir(settings: Settings) -> Path:
+def conf_dir(settings: StackSettings) -> Path:
     return druid_dir(settings) / "conf"
 
 
-def lib_installed(settings: Settings) -> bool:
+def lib_installed(settings: StackSettings) -> bool:
     """Whether stack/install.sh finished copying the jars of settings.druid_version."""
     stamp = lib_dir(settings) / LIB_STAMP
     return stamp.is_file() and stamp.read_text().strip() == settings.druid_version
@@ -58,7 +58,7 @@ def base_url(port: int) -> str:
     return f"http://{LOOPBACK}:{port}"
 
 
-def _template_values(settings: Settings) -> dict[str, str]:
+def _template_values(settings: StackSettings) -> dict[str, str]:
     values = {
         "host": LOOPBACK,
         "var_dir": str(settings.var_dir),
@@ -79,7 +79,7 @@ def _template_values(settings: Settings) -> dict[str, str]:
     return values
 
 
-def render_conf(settings: Settings) -> None:
+def render_conf(settings: StackSettings) -> None:
     """Render stack/druid/conf/** into var/druid/conf/**, filling ports, paths and S3 access from settings."""
     values = _template_values(settings)
     for template in TEMPLATES.rglob("*"):
@@ -89,7 +89,7 @@ def render_conf(settings: Settings) -> None:
             target.write_text(Template(template.read_text()).substitute(values))
 
 
-def prepare(settings: Settings) -> None:
+def prepare(settings: StackSettings) -> None:
     """Configuration and the directories the JVMs write to."""
     render_conf(settings)
     (settings.var_dir / "tmp").mkdir(parents=True, exist_ok=True)
@@ -97,7 +97,7 @@ def prepare(settings: Settings) -> None:
     (settings.var_dir / "zookeeper").mkdir(parents=True, exist_ok=True)
 
 
-def _java(settings: Settings, *, heap: str, direct: str | None, classpath: list[Path]) -> list[str]:
+def _java(settings: StackSettings, *, heap: str, direct: str | None, classpath: list[Path]) -> list[str]:
     java = shutil.which("java") or "java"
     memory = [f"-Xms{heap}", f"-Xmx{heap}"] + ([f"-XX:MaxDirectMemorySize={direct}"] if direct else [])
     return [
@@ -111,7 +111,7 @@ def _java(settings: Settings, *, heap: str, direct: str | None, classpath: list[
     ]
 
 
-def zookeeper_command(settings: Settings) -> list[str]:
+def zookeeper_command(settings: StackSettings) -> list[str]:
     """ZooKeeper from the zookeeper jar that Druid's own dependencies bring."""
     classpath = [conf_dir(settings) / "_common", lib_dir(settings) / "*"]
     return [
@@ -121,7 +121,7 @@ def zookeeper_command(settings: Settings) -> list[str]:
     ]
 
 
-def druid_command(settings: Settings, service: str, heap: str, direct: str | None) -> list[str]:
+def druid_command(settings: StackSettings, service: str, heap: str, direct: str | None) -> list[str]:
     """One Druid server process; its own conf directory comes first so it overrides _common."""
     classpath = [conf_dir(settings) / service, conf_dir(settings) / "_common", lib_dir(settings) / "*"]
     return [
@@ -133,11 +133,11 @@ def druid_command(settings: Settings, service: str, heap: str, direct: str | Non
     ]
 
 
-def zookeeper_ready(settings: Settings) -> bool:
+def zookeeper_ready(settings: StackSettings) -> bool:
     return probes.zookeeper_ok(LOOPBACK, settings.zookeeper_port)
 
 
-def coordinator_ready(settings: Settings) -> bool:
+def coordinator_ready(settings: StackSettings) -> bool:
     """Announced, and its overlord half is the leader, so it accepts tasks."""
     url = base_url(settings.druid_coordinator_port)
     if not probes.druid_self_discovered(url):
@@ -146,7 +146,7 @@ def coordinator_ready(settings: Settings) -> bool:
     return isinstance(leader, dict) and leader.get("leader") is True
 
 
-def indexer_ready(settings: Settings) -> bool:
+def indexer_ready(settings: StackSettings) -> bool:
     """Announced, and the overlord lists it as a worker, so tasks can be assigned."""
     if not probes.druid_self_discovered(base_url(settings.druid_indexer_port)):
         return False
@@ -154,17 +154,17 @@ def indexer_ready(settings: Settings) -> bool:
     return isinstance(workers, list) and len(workers) > 0
 
 
-def historical_ready(settings: Settings) -> bool:
+def historical_ready(settings: StackSettings) -> bool:
     url = base_url(settings.druid_historical_port)
     return probes.druid_self_discovered(url) and probes.http_ok(f"{url}/druid/historical/v1/readiness")
 
 
-def broker_ready(settings: Settings) -> bool:
+def broker_ready(settings: StackSettings) -> bool:
     url = base_url(settings.druid_broker_port)
     return probes.druid_self_discovered(url) and probes.http_ok(f"{url}/druid/broker/v1/readiness")
 
 
-def set_default_load_rule(settings: Settings) -> None:
+def set_default_load_rule(settings: StackSettings) -> None:
     """One replica per segment: the stack has one historical; the default of 2 logs a warning every period."""
     rule = [{"type": "loadForever", "tieredReplicants": {"_default_tier": 1}}]
     url = f"{base_url(settings.druid_coordinator_port)}/druid/coordinator/v1/rules/_default"

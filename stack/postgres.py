@@ -12,9 +12,10 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from backend.settings import REPO_ROOT, Settings
+from backend.settings import REPO_ROOT
 from stack import LOOPBACK
 from stack.processes import run_as
+from stack.settings import StackSettings
 
 SUPERUSER = "postgres"  # the cluster's bootstrap role; reached only through the private socket
 STOP_TIMEOUT_S = 30
@@ -37,11 +38,11 @@ def bin_dir() -> Path:
     return max(candidates, key=lambda path: int(path.parent.name))
 
 
-def data_dir(settings: Settings) -> Path:
+def data_dir(settings: StackSettings) -> Path:
     return settings.var_dir / "postgres" / "data"
 
 
-def socket_dir(settings: Settings) -> Path:
+def socket_dir(settings: StackSettings) -> Path:
     return settings.var_dir / "postgres" / "socket"
 
 
@@ -52,7 +53,7 @@ def _run_as_server_user(argv: list[str], log_path: Path) -> None:
         raise PostgresError(f"{' '.join(argv)} exited {done.returncode} (see {log_path})")
 
 
-def prepare(settings: Settings, log_path: Path) -> None:
+def prepare(settings: StackSettings, log_path: Path) -> None:
     """Create the cluster on first use; the directories belong to the server's OS user."""
     owner = os_user()
     for directory in (data_dir(settings), socket_dir(settings)):
@@ -76,7 +77,7 @@ def prepare(settings: Settings, log_path: Path) -> None:
     _run_as_server_user(initdb, log_path)
 
 
-def command(settings: Settings) -> list[str]:
+def command(settings: StackSettings) -> list[str]:
     return [
         str(bin_dir() / "postgres"),
         "-D",
@@ -90,12 +91,12 @@ def command(settings: Settings) -> list[str]:
     ]
 
 
-def is_ready(settings: Settings) -> bool:
+def is_ready(settings: StackSettings) -> bool:
     argv = [str(bin_dir() / "pg_isready"), "-q", "-h", LOOPBACK, "-p", str(settings.postgres_port)]
     return subprocess.run(argv, check=False).returncode == 0
 
 
-def _superuser_connection(settings: Settings) -> psycopg.Connection[tuple[object, ...]]:
+def _superuser_connection(settings: StackSettings) -> psycopg.Connection[tuple[object, ...]]:
     return psycopg.connect(
         host=str(socket_dir(settings)),
         port=settings.postgres_port,
@@ -105,7 +106,7 @@ def _superuser_connection(settings: Settings) -> psycopg.Connection[tuple[object
     )
 
 
-def provision(settings: Settings) -> None:
+def provision(settings: StackSettings) -> None:
     """Create the role and database named in settings.database_url if they do not exist yet."""
     url = make_url(settings.database_url)
     if url.port is not None and url.port != settings.postgres_port:
@@ -137,7 +138,7 @@ def migrate(log_path: Path) -> None:
         raise PostgresError(f"alembic upgrade head exited {done.returncode} (see {log_path})")
 
 
-def stop(settings: Settings) -> None:
+def stop(settings: StackSettings) -> None:
     """A fast shutdown through pg_ctl: rolls back open transactions, then a clean checkpoint."""
     argv = [
         str(bin_dir() / "pg_ctl"),

@@ -9,11 +9,11 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from mypy_boto3_s3 import S3Client
 
-from backend.settings import Settings
 from stack import LOOPBACK
+from stack.settings import StackSettings
 
 
-def client(settings: Settings) -> S3Client:
+def client(settings: StackSettings) -> S3Client:
     """A client for the stack's S3: path-style (the endpoint is host:port), short timeouts, few retries."""
     config = Config(
         s3={"addressing_style": "path"},
@@ -31,12 +31,12 @@ def client(settings: Settings) -> S3Client:
     )
 
 
-def command(settings: Settings) -> list[str]:
+def command(settings: StackSettings) -> list[str]:
     # moto is pinned to 5.1.22 in the dev extras: 5.2.x breaks Druid's `prefixes` listing (stack/README.md).
     return [sys.executable, "-m", "moto.server", "-H", LOOPBACK, "-p", str(settings.s3_port)]
 
 
-def server_answers(settings: Settings) -> bool:
+def server_answers(settings: StackSettings) -> bool:
     try:
         client(settings).list_buckets()
     except (BotoCoreError, ClientError):
@@ -44,7 +44,7 @@ def server_answers(settings: Settings) -> bool:
     return True
 
 
-def bucket_exists(settings: Settings) -> bool:
+def bucket_exists(settings: StackSettings) -> bool:
     try:
         client(settings).head_bucket(Bucket=settings.s3_bucket)
     except (BotoCoreError, ClientError):
@@ -52,7 +52,7 @@ def bucket_exists(settings: Settings) -> bool:
     return True
 
 
-def ensure_bucket(settings: Settings) -> None:
+def ensure_bucket(settings: StackSettings) -> None:
     """Create the bucket: moto keeps everything in memory, so a fresh server has none."""
     if bucket_exists(settings):
         return

@@ -1,7 +1,8 @@
 """Start, stop and inspect the local real stack: `python stack/stackctl.py up|down|status`.
 
 Importable too (`up()`, `down()`, `status()`), for the project's CLI. Every port, path and credential comes
-from backend.settings; logs go to var/log/<service>.log and PIDs to var/run/<service>.pid.
+from stack.settings (the service's settings plus the stack's own ports and knobs); logs go to var/log/<service>.log
+and PIDs to var/run/<service>.pid.
 """
 
 from __future__ import annotations
@@ -19,17 +20,17 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `stack` and `backend` importable from the repo root
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from backend.settings import Settings, get_settings
 from stack import LOOPBACK, druid_jvm, postgres, probes, processes, s3
 from stack.processes import ProcessId
+from stack.settings import StackSettings, get_stack_settings
 
 STOP_TIMEOUT_S = 30.0  # per service; Druid stops in ~1 s with gracefulShutdownTimeout=PT1S
 LOG_TAIL_LINES = 40
 
-Action = Callable[[Settings], None]
+Action = Callable[[StackSettings], None]
 
 
-def _nothing(settings: Settings) -> None:
+def _nothing(settings: StackSettings) -> None:
     """For services that need no preparation or provisioning."""
 
 
@@ -38,9 +39,9 @@ class Service:
     """One process of the stack and how to run it. Services start in table order and stop in reverse."""
 
     name: str
-    command: Callable[[Settings], list[str]]
-    ready: Callable[[Settings], bool]
-    ports: Callable[[Settings], tuple[int, ...]]  # it listens on; must be free before it starts
+    command: Callable[[StackSettings], list[str]]
+    ready: Callable[[StackSettings], bool]
+    ports: Callable[[StackSettings], tuple[int, ...]]  # it listens on; must be free before it starts
     prepare: Action = _nothing  # before start: directories, configuration; idempotent
     provision: Action = _nothing  # once ready after a start: bucket, role, rules; idempotent
     stop: Action | None = None  # a graceful stop of its own; SIGTERM to the process group follows anyway
@@ -48,11 +49,11 @@ class Service:
     background: bool = False  # batch work (ZooKeeper, Druid): runs at settings.stack_druid_priority
 
 
-def _postgres_prepare(settings: Settings) -> None:
+def _postgres_prepare(settings: StackSettings) -> None:
     postgres.prepare(settings, log_path(settings, "postgres"))
 
 
-def _postgres_provision(settings: Settings) -> None:
+def _postgres_provision(settings: StackSettings) -> None:
     postgres.provision(settings)
     postgres.migrate(log_path(settings, "migrate"))
 
@@ -61,8 +62,8 @@ def _druid(
     name: str,
     heap: str,
     direct: str | None,
-    ready: Callable[[Settings], bool],
-    ports: Callable[[Settings], tuple[int, ...]],
+    ready: Callable[[StackSettings], bool],
+    ports: Callable[[StackSettings], tuple[int, ...]],
     provision: Action = _nothing,
 ) -> Service:
     return Service(
@@ -124,15 +125,15 @@ class StackError(RuntimeError):
         self.log = log
 
 
-def log_path(settings: Settings, name: str) -> Path:
+def log_path(settings: StackSettings, name: str) -> Path:
     return settings.var_dir / "log" / f"{name}.log"
 
 
-def pid_path(settings: Settings, name: str) -> Path:
+def pid_path(settings: StackSettings, name: str) -> Path:
     return settings.var_dir / "run" / f"{name}.pid"
 
 
-def running(settings: Settings, service: Service) -> ProcessId | None:
+def running(settings: StackSettings, service: Service) -> ProcessId | None:
     """The service's recorded process if it is still alive."""
     proc = processes.read_pid_file(pid_path(settings, service.name))
     return proc if proc is not None and processes.is_alive(proc) else None
@@ -146,7 +147,7 @@ def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
 
 
 @contextmanager
-def _stack_lock(settings: Settings) -> Iterator[None]:
+def _stack_lock(settings: StackSettings) -> Iterator[None]:
     """One up/down at a time: several engineers' shells share this stack."""
     path = settings.var_dir / "run" / "stackctl.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -155,7 +156,7 @@ def _stack_lock(settings: Settings) -> Iterator[None]:
         yield
 
 
-def _wait_ready(settings: Settings, service: Service, proc: ProcessId) -> None:
+def _wait_ready(settings: StackSettings, service: Service, proc: ProcessId) -> None:
     """Poll the readiness probe until the deadline; fail early if the process dies."""
     deadline = time.monotonic() + settings.stack_ready_timeout_s
     while True:
@@ -171,7 +172,7 @@ def _wait_ready(settings: Settings, service: Service, proc: ProcessId) -> None:
         time.sleep(processes.POLL_S)
 
 
-def _start_service(settings: Settings, service: Service) -> ProcessId:
+def _start_service(settings: StackSettings, service: Service) -> ProcessId:
     # A foreign process on our port would answer the readiness probe while our process dies on bind.
     taken = [port for port in service.ports(settings) if probes.port_in_use(LOOPBACK, port)]
     if taken:
@@ -188,7 +189,7 @@ def _start_service(settings: Settings, service: Service) -> ProcessId:
     return proc
 
 
-def _bring_up(settings: Settings, service: Service) -> str:
+def _bring_up(settings: StackSettings, service: Service) -> str:
     """Make one service ready; returns what was done, for the report line."""
     proc = running(settings, service)
     if proc is not None and service.ready(settings):
@@ -208,9 +209,9 @@ def _bring_up(settings: Settings, service: Service) -> str:
         raise StackError(f"{service.name}: {exc}", log_path(settings, service.name)) from exc
 
 
-def up(settings: Settings | None = None) -> None:
+def up(settings: StackSettings | None = None) -> None:
     """Start every service not yet running, one after another, each waited for; raises StackError."""
-    settings = settings or get_settings()
+    settings = settings or get_stack_settings()
     if not druid_jvm.lib_installed(settings):
         missing = f"Druid {settings.druid_version} jars are not in {druid_jvm.lib_dir(settings)}"
         raise StackError(f"{missing}: run stack/install.sh")
@@ -223,7 +224,7 @@ def up(settings: Settings | None = None) -> None:
     print(f"{'total':<12} {time.monotonic() - total_start:6.1f} s  stack ready", flush=True)
 
 
-def _stop_service(settings: Settings, service: Service, proc: ProcessId) -> None:
+def _stop_service(settings: StackSettings, service: Service, proc: ProcessId) -> None:
     if service.stop is not None:
         service.stop(settings)
     # Also the path after a custom stop: signals whatever is left, SIGKILL at the deadline.
@@ -232,9 +233,9 @@ def _stop_service(settings: Settings, service: Service, proc: ProcessId) -> None
         raise StackError(f"{service.name} (pid {proc.pid}) survived SIGKILL", log_path(settings, service.name))
 
 
-def down(settings: Settings | None = None) -> None:
+def down(settings: StackSettings | None = None) -> None:
     """Stop the services this stack started (by their PID files), last started first."""
-    settings = settings or get_settings()
+    settings = settings or get_stack_settings()
     with _stack_lock(settings):
         for service in reversed(SERVICES):
             start = time.monotonic()
@@ -248,9 +249,9 @@ def down(settings: Settings | None = None) -> None:
             print(f"{service.name:<12} {time.monotonic() - start:6.1f} s  {outcome}", flush=True)
 
 
-def status(settings: Settings | None = None) -> bool:
+def status(settings: StackSettings | None = None) -> bool:
     """Print each service's state, PID and resident memory; True if every service is up and ready."""
-    settings = settings or get_settings()
+    settings = settings or get_stack_settings()
     total_mb = 0.0
     all_up = True
     print(f"{'service':<12} {'state':<10} {'pid':>8} {'rss MB':>8}")

@@ -15,6 +15,7 @@ import pytest
 from mypy_boto3_s3 import S3Client
 
 from backend.settings import Settings
+from stack.settings import get_stack_settings
 
 pytestmark = pytest.mark.integration
 
@@ -105,8 +106,9 @@ def test_missing_object_fails_the_task_with_a_read_error(settings: Settings, dru
     assert uri in report["errorMsg"], report["errorMsg"]
 
 
-def test_druid_and_zookeeper_run_as_batch_work_and_the_rest_does_not(settings: Settings) -> None:
+def test_druid_and_zookeeper_run_as_batch_work_and_the_rest_does_not(stack_up: None) -> None:
     # Druid's batch work must yield the CPU to the API on one small machine; PostgreSQL and S3 serve requests.
+    settings = get_stack_settings()
     priorities, group_priorities, policies, cpus = {}, {}, {}, {}
     for name in ("postgres", "s3", "zookeeper", "coordinator", "indexer", "historical", "broker"):
         pid = int((settings.var_dir / "run" / f"{name}.pid").read_text().split()[0])
