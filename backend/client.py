@@ -10,7 +10,7 @@ from typing import Any
 
 import requests
 
-TERMINAL = {"succeeded", "rejected", "failed", "cancelled"}
+from backend.vocabulary import TERMINAL_STATES
 
 
 class ApiError(Exception):
@@ -84,7 +84,7 @@ class IngestClient:
                 for event in events[shown:]:
                     on_event(event)
             shown = len(events)
-            if job["state"] in TERMINAL:
+            if job["state"] in TERMINAL_STATES:
                 return job
             if time.monotonic() > deadline:
                 raise TimeoutError(f"job {job_id} still {job['state']} after {timeout_s:.0f} s")

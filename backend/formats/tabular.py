@@ -109,10 +109,6 @@ class TabularFile(ABC):
         """
         return False
 
-    def read_column(self, name: str) -> pl.Series:
-        """The whole file's column `name` (a file header name) as String, in row order, blank rows too."""
-        return self.read_column_rows(name).get_column(name)
-
     def close(self) -> None:
         """Remove temporary files this reader made (transcoded copies); safe to call twice."""
         while self._temporary_paths:

@@ -102,10 +102,6 @@ class ColumnRule:
         return cls(RuleKind.min, bound=bound, inclusive=False)
 
     @classmethod
-    def at_most(cls, bound: float) -> ColumnRule:
-        return cls(RuleKind.max, bound=bound, inclusive=True)
-
-    @classmethod
     def less_than(cls, bound: float) -> ColumnRule:
         return cls(RuleKind.max, bound=bound, inclusive=False)
 

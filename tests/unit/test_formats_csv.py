@@ -163,7 +163,7 @@ def test_header_only_raises_no_data_rows(tmp_path: Path) -> None:
 
 def test_read_column_covers_the_whole_file_in_row_order(tmp_path: Path) -> None:
     with _open(tmp_path, b"id,v\nA,1\nB,2\n\nA,3\n", batch_rows=2) as table:
-        assert table.read_column("id").to_list() == ["A", "B", None, "A"]
+        assert table.read_column_rows("id").get_column("id").to_list() == ["A", "B", None, "A"]
         rows = table.read_column_rows("id")
     assert rows.schema == pl.Schema({"__row": pl.Int64, "id": pl.String})
     assert rows.filter(pl.col("id").is_duplicated()).get_column("__row").to_list() == [2, 5]

@@ -32,7 +32,7 @@ def test_parquet_batches_keep_native_types_and_number_records(tmp_path: Path) ->
         assert table.columns == ["qty", "at", "name", "unused"]
         assert table.approx_total_rows == 5
         batches = list(table.batches({"qty": "Quantity", "at": "Timestamp"}))
-        assert table.read_column("qty").to_list() == ["1", None, "3", "4", "5"]
+        assert table.read_column_rows("qty").get_column("qty").to_list() == ["1", None, "3", "4", "5"]
     assert [batch.height for batch in batches] == [2, 2, 1]
     frame = pl.concat(batches)
     assert frame.schema == pl.Schema(
