@@ -55,7 +55,7 @@ check: install ## ruff, mypy --strict, the layer contracts (import-linter), the 
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/druid-ingest openapi --check
-	cd frontend && npm run typecheck --silent && npm run lint --silent
+	cd frontend && npm run check:generated --silent && npm run typecheck --silent && npm run lint --silent
 
 frontend/dist/index.html: $(shell find frontend/src -type f 2>/dev/null) frontend/index.html frontend/package.json
 	cd frontend && npm run build --silent
@@ -63,7 +63,6 @@ frontend/dist/index.html: $(shell find frontend/src -type f 2>/dev/null) fronten
 e2e: frontend/dist/index.html ## browser tests in Debian's Chromium against the real stack
 	$(BIN)/druid-ingest app down
 	$(BIN)/druid-ingest app up
-	cd frontend && npm run check:api --silent -- http://127.0.0.1:8000/openapi.json
 	cd frontend && npm run e2e --silent
 
 bench: up ## benchmarks (ratios measured side by side)

@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { ApiError, apiFetch, parseErrorBody } from './client';
+import { describe, expect, it, vi } from 'vitest';
+import { api, ApiError, parseErrorBody, rejectsUrl } from './client';
 import { jobPollInterval, jobsPollInterval } from './polling';
-import { json, makeJob, mockFetch } from '../test/utils';
+import { callsTo, json, makeJob, mockFetch } from '../test/utils';
 
 describe('parseErrorBody', () => {
   it('reads the API error shape', () => {
@@ -12,31 +12,90 @@ describe('parseErrorBody', () => {
     });
   });
 
+  it('reads the details fields each code sends, by their exact names', () => {
+    const duplicate = {
+      code: 'duplicate_upload',
+      message: 'This file (sha256 0123456789ab...) was already uploaded to `sales` as job 0d6c0a52-... (succeeded).',
+      details: { job_id: '0d6c0a52-7a53-4a43-9b8e-2f6cbb0f1a11', state: 'succeeded', sha256: 'ab'.repeat(32) },
+    };
+    expect(parseErrorBody(409, 'Conflict', JSON.stringify(duplicate)).details).toEqual(duplicate.details);
+    const datasource = { field: 'datasource', datasource: 'salez' };
+    expect(parseErrorBody(404, '', { code: 'unknown_datasource', message: 'Unknown.', details: datasource }).details).toEqual(
+      datasource,
+    );
+    expect(parseErrorBody(422, '', { code: 'invalid_field', message: 'Bad.', details: { field: 'mode' } }).details).toEqual({
+      field: 'mode',
+    });
+    expect(parseErrorBody(422, '', { code: 'invalid_field', message: 'Bad.', details: { fields: ['limit', 'offset'] } }).details).toEqual(
+      { fields: ['limit', 'offset'] },
+    );
+  });
+
+  it('keeps a details field only when it has the type the server sends', () => {
+    const body = {
+      code: 'duplicate_upload',
+      message: 'Already uploaded.',
+      details: { job_id: 42, state: 'exploded', limit_bytes: '5 GiB', fields: ['a', 1], unknown_key: 'x', sha256: 'ab' },
+    };
+    expect(parseErrorBody(409, '', body).details).toEqual({ sha256: 'ab' });
+    expect(parseErrorBody(500, '', { code: 'internal_error', message: 'Oops.' }).details).toEqual({});
+  });
+
+  it('never reads facts out of the message', () => {
+    const id = '0d6c0a52-7a53-4a43-9b8e-2f6cbb0f1a11';
+    const body = { code: 'duplicate_upload', message: `Already uploaded as job ${id}, limit 5 GiB.`, details: {} };
+    expect(parseErrorBody(409, '', body).details).toEqual({});
+  });
+
   it("reads FastAPI's own {detail: [...]} validation errors", () => {
     const body = JSON.stringify({ detail: [{ loc: ['body', 'mode'], msg: 'Input should be append or replace' }] });
     expect(parseErrorBody(422, '', body).message).toBe('Input should be append or replace');
   });
 
-  it('survives a non-JSON body (a proxy page)', () => {
+  it('survives a non-JSON body (a proxy page) and an empty one', () => {
     expect(parseErrorBody(502, 'Bad Gateway', '<html>')).toEqual({
       code: 'http_502',
       message: 'The server answered 502 Bad Gateway.',
       details: {},
     });
+    expect(parseErrorBody(503, '', undefined)).toEqual({ code: 'http_503', message: 'The server answered 503.', details: {} });
   });
 });
 
-describe('apiFetch', () => {
-  it('throws ApiError with status and code', async () => {
-    mockFetch({});
-    const error = await apiFetch('/jobs/nope').catch((e: unknown) => e);
+describe('api (openapi-fetch)', () => {
+  it('throws ApiError with status, code and details', async () => {
+    mockFetch({
+      '/api/v1/jobs/nope': () => json({ code: 'not_found', message: 'No job with id nope.', details: { job_id: 'nope' } }, 404),
+    });
+    const error = await api.job('nope').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiError);
-    expect(error).toMatchObject({ status: 404, code: 'not_found' });
+    expect(error).toMatchObject({ status: 404, code: 'not_found', message: 'No job with id nope.', details: { job_id: 'nope' } });
   });
 
   it('returns the JSON body', async () => {
     mockFetch({ '/api/v1/datasources': () => json({ items: [] }) });
-    await expect(apiFetch('/datasources')).resolves.toEqual({ items: [] });
+    await expect(api.datasources()).resolves.toEqual({ items: [] });
+  });
+
+  it('sends the job list filters as query parameters, leaving out empty ones', async () => {
+    const fetch = mockFetch({ '/api/v1/jobs': () => json({ total: 0, items: [] }) });
+    await api.jobs({ state: '', datasource: '', limit: 50, offset: 0 });
+    await api.jobs({ state: 'failed', datasource: 'sales', limit: 50, offset: 100 });
+    const [plain, filtered] = callsTo(fetch, '/api/v1/jobs');
+    expect(plain?.search).toBe('?limit=50&offset=0');
+    expect(Object.fromEntries(filtered?.searchParams ?? [])).toEqual({ state: 'failed', datasource: 'sales', limit: '50', offset: '100' });
+  });
+
+  it('a request that gets no answer is a network_error', async () => {
+    vi.stubGlobal('fetch', vi.fn(() => Promise.reject(new TypeError('Failed to fetch'))));
+    await expect(api.datasources()).rejects.toMatchObject({ status: 0, code: 'network_error' });
+  });
+
+  it('puts the job id into the path', async () => {
+    const fetch = mockFetch({ '/api/v1/jobs/a%2Fb/errors': () => json({ total: 0, items: [] }) });
+    await api.errors('a/b', 20, 40);
+    expect(callsTo(fetch, '/api/v1/jobs/a%2Fb/errors')[0]?.search).toBe('?limit=20&offset=40');
+    expect(rejectsUrl('a/b')).toBe('/api/v1/jobs/a%2Fb/rejects');
   });
 });
 

@@ -1,15 +1,63 @@
-import type { ApiErrorBody, DatasourceList, ErrorList, Job, JobList, JobState } from './types';
+import createClient from 'openapi-fetch';
+import type { paths } from './generated/openapi';
+import { isJobState, type JobState } from './models';
 
-export const API_BASE = '/api/v1';
+/**
+ * The typed fetch client: paths, parameters and answers all come from the generated `paths`, so a call to a path
+ * or with a parameter the server does not have fails `npm run typecheck`. The paths already start with /api/v1.
+ */
+export const http = createClient<paths>({
+  baseUrl: '',
+  headers: { Accept: 'application/json' },
+  // Looked up on each call rather than captured once, so a test's stubbed fetch is the one used.
+  fetch: (request) => globalThis.fetch(request),
+});
+
+const UPLOADS_PATH = '/api/v1/uploads' satisfies keyof paths;
+const REJECTS_PATH = '/api/v1/jobs/{job_id}/rejects' satisfies keyof paths;
+
+/** Where the XHR upload posts (src/api/upload.ts); a path the generated document has. */
+export const UPLOAD_URL: string = UPLOADS_PATH;
+
+/**
+ * The `details` fields the server sends, by the code that sends them (backend/api/error_handlers.py, and each
+ * `IngestError(..., details)` in backend/). The document types `details` as a free-form object, so this is the one
+ * place that names them; `parseErrorBody` keeps each one only when it has the type written here.
+ */
+export interface ErrorDetails {
+  /** file_too_large: the largest upload the server accepts, in bytes. */
+  limit_bytes?: number;
+  /** duplicate_upload: the earlier job that has these bytes; not_found: the job asked for. */
+  job_id?: string;
+  /** duplicate_upload: the state of the earlier job; conflict (cancel, retry): the job's state. */
+  state?: JobState;
+  /** duplicate_upload: the file's SHA-256 (hex). */
+  sha256?: string;
+  /** invalid_field, missing_file, unknown_datasource: the form field at fault. */
+  field?: string;
+  /** invalid_field from request validation (query or path parameters): every field at fault. */
+  fields?: string[];
+  /** unknown_datasource: the name that was sent. */
+  datasource?: string;
+  /** unsupported_format: the formats the server reads, in words. */
+  supported?: string;
+}
+
+/** Every error body the API sends: `{code, message, details}`. */
+export interface ApiErrorBody {
+  code: string;
+  message: string;
+  details: ErrorDetails;
+}
 
 /** A refusal from the API (status >= 400) or a request that never got an answer (status 0). */
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
-  readonly details: Record<string, unknown>;
+  readonly details: ErrorDetails;
 
-  constructor(status: number, body: ApiErrorBody) {
-    super(body.message);
+  constructor(status: number, body: ApiErrorBody, options?: ErrorOptions) {
+    super(body.message, options);
     this.name = 'ApiError';
     this.status = status;
     this.code = body.code;
@@ -21,32 +69,63 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Reads the API's error body; a proxy's HTML page or an empty body still gives a usable message. */
-export function parseErrorBody(status: number, statusText: string, text: string): ApiErrorBody {
+const isString = (v: unknown): v is string => typeof v === 'string';
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString);
+
+/** One check per field of ErrorDetails; the mapped type makes a field without a check a compile error. */
+const DETAIL_CHECKS: { [K in keyof ErrorDetails]-?: (value: unknown) => value is NonNullable<ErrorDetails[K]> } = {
+  limit_bytes: isNumber,
+  job_id: isString,
+  state: isJobState,
+  sha256: isString,
+  field: isString,
+  fields: isStringArray,
+  datasource: isString,
+  supported: isString,
+};
+
+function readDetails(raw: unknown): ErrorDetails {
+  const details: Record<string, unknown> = {};
+  if (!isRecord(raw)) return details;
+  for (const [key, check] of Object.entries(DETAIL_CHECKS)) {
+    if (check(raw[key])) details[key] = raw[key];
+  }
+  return details as ErrorDetails;
+}
+
+function parseJson(text: string): unknown {
   try {
-    const parsed: unknown = JSON.parse(text);
-    if (isRecord(parsed) && typeof parsed.message === 'string') {
-      return {
-        code: typeof parsed.code === 'string' ? parsed.code : `http_${status}`,
-        message: parsed.message,
-        details: isRecord(parsed.details) ? parsed.details : {},
-      };
-    }
-    // FastAPI's own validation errors: {"detail": [...]} or {"detail": "..."}.
-    if (isRecord(parsed) && 'detail' in parsed) {
-      const detail = parsed.detail;
-      const message =
-        typeof detail === 'string'
-          ? detail
-          : Array.isArray(detail)
-            ? detail
-                .map((d: unknown) => (isRecord(d) && typeof d.msg === 'string' ? d.msg : JSON.stringify(d)))
-                .join('; ')
-            : JSON.stringify(detail);
-      return { code: `http_${status}`, message, details: { detail } };
-    }
+    return JSON.parse(text);
   } catch {
-    // not JSON: fall through
+    return undefined;
+  }
+}
+
+/**
+ * The one reader of error bodies, for the fetch client and the XHR upload alike. `body` is the answer's text or its
+ * parsed JSON. A proxy's HTML page or an empty body still gives a usable message.
+ */
+export function parseErrorBody(status: number, statusText: string, body: unknown): ApiErrorBody {
+  const parsed = typeof body === 'string' ? parseJson(body) : body;
+  if (isRecord(parsed) && typeof parsed.message === 'string') {
+    return {
+      code: typeof parsed.code === 'string' ? parsed.code : `http_${status}`,
+      message: parsed.message,
+      details: readDetails(parsed.details),
+    };
+  }
+  // FastAPI's own validation errors, {"detail": [...]} or {"detail": "..."}: what the document declares for 422
+  // (HTTPValidationError), although this server answers them as {code, message, details} too.
+  if (isRecord(parsed) && 'detail' in parsed) {
+    const detail = parsed.detail;
+    const message =
+      typeof detail === 'string'
+        ? detail
+        : Array.isArray(detail)
+          ? detail.map((d: unknown) => (isRecord(d) && isString(d.msg) ? d.msg : JSON.stringify(d))).join('; ')
+          : JSON.stringify(detail);
+    return { code: `http_${status}`, message, details: {} };
   }
   return {
     code: `http_${status}`,
@@ -55,30 +134,24 @@ export function parseErrorBody(status: number, statusText: string, text: string)
   };
 }
 
-export async function apiFetch<T>(path: string, init?: RequestInit): Promise<T> {
-  let response: Response;
+/** The answer of an openapi-fetch call: its body, or an ApiError carrying the parsed error body. */
+async function answer<T>(call: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
+  let result: { data?: T; error?: unknown; response: Response };
   try {
-    response = await fetch(`${API_BASE}${path}`, { headers: { Accept: 'application/json' }, ...init });
+    result = await call;
   } catch (cause) {
-    throw new ApiError(0, {
-      code: 'network_error',
-      message: 'Could not reach the server. Check your connection and try again.',
-      details: { cause: String(cause) },
-    });
+    throw new ApiError(
+      0,
+      { code: 'network_error', message: 'Could not reach the server. Check your connection and try again.', details: {} },
+      { cause },
+    );
   }
-  if (!response.ok) {
-    throw new ApiError(response.status, parseErrorBody(response.status, response.statusText, await response.text()));
+  const { response } = result;
+  if (!response.ok) throw new ApiError(response.status, parseErrorBody(response.status, response.statusText, result.error));
+  if (result.data === undefined) {
+    throw new ApiError(response.status, { code: 'bad_response', message: 'The server sent an empty answer.', details: {} });
   }
-  return (await response.json()) as T;
-}
-
-function query(params: Record<string, string | number | undefined>): string {
-  const search = new URLSearchParams();
-  for (const [key, value] of Object.entries(params)) {
-    if (value !== undefined && value !== '') search.set(key, String(value));
-  }
-  const s = search.toString();
-  return s ? `?${s}` : '';
+  return result.data;
 }
 
 export interface JobListParams {
@@ -89,13 +162,22 @@ export interface JobListParams {
 }
 
 export const api = {
-  datasources: (signal?: AbortSignal) => apiFetch<DatasourceList>('/datasources', { signal }),
-  jobs: (p: JobListParams, signal?: AbortSignal) => apiFetch<JobList>(`/jobs${query({ ...p })}`, { signal }),
-  job: (id: string, signal?: AbortSignal) => apiFetch<Job>(`/jobs/${encodeURIComponent(id)}`, { signal }),
+  datasources: (signal?: AbortSignal) => answer(http.GET('/api/v1/datasources', { signal })),
+  jobs: ({ state, datasource, limit, offset }: JobListParams, signal?: AbortSignal) =>
+    answer(
+      http.GET('/api/v1/jobs', {
+        // An empty filter is no filter: leave it out of the query rather than send `state=`.
+        params: { query: { state: state || undefined, datasource: datasource || undefined, limit, offset } },
+        signal,
+      }),
+    ),
+  job: (id: string, signal?: AbortSignal) =>
+    answer(http.GET('/api/v1/jobs/{job_id}', { params: { path: { job_id: id } }, signal })),
   errors: (id: string, limit: number, offset: number, signal?: AbortSignal) =>
-    apiFetch<ErrorList>(`/jobs/${encodeURIComponent(id)}/errors${query({ limit, offset })}`, { signal }),
+    answer(http.GET('/api/v1/jobs/{job_id}/errors', { params: { path: { job_id: id }, query: { limit, offset } }, signal })),
 };
 
+/** The rejected rows as CSV: a download link, not a fetch. */
 export function rejectsUrl(jobId: string): string {
-  return `${API_BASE}/jobs/${encodeURIComponent(jobId)}/rejects`;
+  return REJECTS_PATH.replace('{job_id}', encodeURIComponent(jobId));
 }

@@ -1,5 +1,5 @@
 import { ApiError } from './client';
-import { isTerminal, type Job, type JobList } from './types';
+import { isTerminal, type Job, type JobList } from './models';
 
 export const JOB_POLL_MS = 1000;
 export const JOBS_POLL_MS = 2000;

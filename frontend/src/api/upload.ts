@@ -1,5 +1,5 @@
-import { API_BASE, ApiError, parseErrorBody } from './client';
-import type { UploadAccepted, UploadFields } from './types';
+import { ApiError, parseErrorBody, UPLOAD_URL } from './client';
+import type { UploadAccepted, UploadFields } from './models';
 
 export interface UploadHandle {
   /** Settles with the 202 body, or rejects with an ApiError (code `cancelled` after abort()). */
@@ -16,7 +16,8 @@ export interface UploadCallbacks {
 export type XhrFactory = () => XMLHttpRequest;
 
 /**
- * POST /uploads with XMLHttpRequest: unlike fetch, it reports upload progress and can be aborted mid-body.
+ * POST /uploads with XMLHttpRequest: unlike fetch, it reports upload progress and can be aborted mid-body. The 202
+ * body is typed by the generated `UploadAccepted` schema; a refusal goes through the client's one error-body reader.
  */
 export function uploadFile(
   file: File,
@@ -62,7 +63,7 @@ export function uploadFile(
     };
   });
 
-  xhr.open('POST', `${API_BASE}/uploads`);
+  xhr.open('POST', UPLOAD_URL);
   xhr.setRequestHeader('Accept', 'application/json');
   xhr.send(form);
   return { done, abort: () => xhr.abort() };

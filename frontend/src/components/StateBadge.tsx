@@ -1,4 +1,4 @@
-import type { JobState } from '../api/types';
+import type { JobState } from '../api/models';
 import { Icon, type IconName } from './Icon';
 
 interface StateLook {

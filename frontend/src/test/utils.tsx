@@ -2,7 +2,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { render } from '@testing-library/react';
 import type { ReactElement } from 'react';
 import { vi } from 'vitest';
-import type { Job, JobEvent } from '../api/types';
+import type { Job, JobEvent, JobState } from '../api/models';
 
 export function renderWithClient(ui: ReactElement) {
   const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
@@ -15,10 +15,15 @@ export function json(body: unknown, status = 200): Response {
 
 type Handler = (url: URL) => Response | Promise<Response>;
 
+/** The URL a fetch call asked for: the client (openapi-fetch) passes a Request, other code may pass a string. */
+function urlOf(input: RequestInfo | URL): URL {
+  return new URL(input instanceof Request ? input.url : String(input), 'http://localhost');
+}
+
 /** Replaces fetch with a router over pathname; unknown paths answer 404 in the API's error shape. */
 export function mockFetch(routes: Record<string, Handler>) {
   const fn = vi.fn(async (input: RequestInfo | URL) => {
-    const url = new URL(String(input instanceof Request ? input.url : input), 'http://localhost');
+    const url = urlOf(input);
     const handler = routes[url.pathname];
     if (!handler) return json({ code: 'not_found', message: `no route ${url.pathname}`, details: {} }, 404);
     return handler(url);
@@ -30,11 +35,11 @@ export function mockFetch(routes: Record<string, Handler>) {
 /** Calls of a fetch mock whose path is `path`. */
 export function callsTo(fn: ReturnType<typeof mockFetch>, path: string): URL[] {
   return fn.mock.calls
-    .map(([input]) => new URL(String(input), 'http://localhost'))
+    .map(([input]) => urlOf(input))
     .filter((u) => u.pathname === path);
 }
 
-export function event(state: string, at: string, message = ''): JobEvent {
+export function event(state: JobState, at: string, message = ''): JobEvent {
   return { state, at, message, details: {} };
 }
 

@@ -1,7 +1,7 @@
 import { screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import type { RowError } from '../../api/types';
+import type { RowError } from '../../api/models';
 import { callsTo, json, mockFetch, renderWithClient } from '../../test/utils';
 import { ErrorsTable } from './ErrorsTable';
 

@@ -1,6 +1,6 @@
 import { act, screen } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Job } from '../../api/types';
+import type { Job } from '../../api/models';
 import { callsTo, event, json, makeJob, mockFetch, renderWithClient } from '../../test/utils';
 import { JobPage } from './JobPage';
 

@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { api, ApiError } from '../../api/client';
 import { jobPollInterval } from '../../api/polling';
-import { isTerminal, type Job } from '../../api/types';
+import { isTerminal, type Job } from '../../api/models';
 import { StateBadge } from '../../components/StateBadge';
 import { formatBytes, formatCount, formatDateTime, formatDuration, humanizeKey } from '../../lib/format';
 import { useNow } from '../../lib/useNow';

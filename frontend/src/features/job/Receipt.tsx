@@ -1,4 +1,4 @@
-import type { JobSummary } from '../../api/types';
+import type { JobSummary } from '../../api/models';
 import { Icon } from '../../components/Icon';
 import { formatCount } from '../../lib/format';
 import { checkReceipt } from './receipt';

@@ -1,4 +1,4 @@
-import type { JobEvent } from '../../api/types';
+import type { JobEvent } from '../../api/models';
 import { StateBadge } from '../../components/StateBadge';
 import { formatDateTime, formatDuration, formatTime } from '../../lib/format';
 import { timelineSteps } from './timeline';

@@ -1,4 +1,4 @@
-import type { JobSummary } from '../../api/types';
+import type { JobSummary } from '../../api/models';
 
 export type ReceiptCheck =
   | { kind: 'match'; druidRows: number; rowsValid: number }

@@ -1,4 +1,4 @@
-import type { JobEvent } from '../../api/types';
+import type { JobEvent } from '../../api/models';
 
 export interface TimelineStep {
   event: JobEvent;

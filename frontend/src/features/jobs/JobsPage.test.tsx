@@ -1,7 +1,7 @@
 import { act, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { JobSummary } from '../../api/types';
+import type { JobSummary } from '../../api/models';
 import { navigate } from '../../router';
 import { callsTo, json, makeJob, mockFetch, renderWithClient } from '../../test/utils';
 import { JobsPage } from './JobsPage';

@@ -2,7 +2,7 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { api } from '../../api/client';
 import { useDatasources } from '../../api/queries';
 import { jobsPollInterval } from '../../api/polling';
-import { JOB_STATES, type JobState } from '../../api/types';
+import { isJobState, JOB_STATES } from '../../api/models';
 import { StateBadge, stateLook } from '../../components/StateBadge';
 import { formatAge, formatBytes, formatCount, formatDateTime } from '../../lib/format';
 import { useNow } from '../../lib/useNow';
@@ -18,7 +18,7 @@ function parseOffset(raw: string | null): number {
 export function JobsPage() {
   const [params, setParams] = useSearchParams();
   const rawState = params.get('state') ?? '';
-  const state = (JOB_STATES as readonly string[]).includes(rawState) ? (rawState as JobState) : '';
+  const state = isJobState(rawState) ? rawState : '';
   const datasource = params.get('datasource') ?? '';
   const offset = parseOffset(params.get('offset'));
   const now = useNow(15_000);

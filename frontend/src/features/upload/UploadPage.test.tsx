@@ -1,9 +1,9 @@
 import { act, screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
-import { ApiError } from '../../api/client';
+import { ApiError, type ErrorDetails } from '../../api/client';
 import type { UploadCallbacks, UploadHandle } from '../../api/upload';
-import type { UploadAccepted, UploadFields } from '../../api/types';
+import type { UploadAccepted, UploadFields } from '../../api/models';
 import { json, mockFetch, renderWithClient } from '../../test/utils';
 import { UploadPage } from './UploadPage';
 
@@ -29,7 +29,7 @@ function fakeUploader() {
     calls,
     progress: (loaded: number, total: number) => act(() => callbacks.onProgress?.(loaded, total)),
     accept: (a: UploadAccepted) => act(async () => settle?.resolve(a)),
-    refuse: (status: number, code: string, message: string, details: Record<string, unknown> = {}) =>
+    refuse: (status: number, code: string, message: string, details: ErrorDetails = {}) =>
       act(async () => settle?.reject(new ApiError(status, { code, message, details }))),
   };
 }
@@ -122,11 +122,13 @@ describe('<UploadPage>', () => {
   it('413: says the file is too large and shows the limit', async () => {
     const { fake, user } = await setup();
     await user.click(screen.getByRole('button', { name: 'Upload' }));
-    await fake.refuse(413, 'file_too_large', 'The file is over the upload limit of 5 GiB.');
+    await fake.refuse(413, 'file_too_large', 'The file is larger than the limit of 5368709120 bytes.', {
+      limit_bytes: 5 * 1024 ** 3,
+    });
     const alert = screen.getByRole('alert');
     expect(alert).toHaveTextContent('The file is too large');
-    expect(alert).toHaveTextContent('The file is over the upload limit of 5 GiB.');
-    expect(alert).toHaveTextContent('Size limit: 5 GiB');
+    expect(alert).toHaveTextContent('The file is larger than the limit of 5368709120 bytes.');
+    expect(alert).toHaveTextContent('Size limit: 5.00 GiB');
   });
 
   it('415: unsupported format', async () => {
@@ -149,7 +151,7 @@ describe('<UploadPage>', () => {
   it('404: unknown datasource', async () => {
     const { fake, user } = await setup();
     await user.click(screen.getByRole('button', { name: 'Upload' }));
-    await fake.refuse(404, 'unknown_datasource', 'No datasource named "returns".', { datasource: 'returns' });
+    await fake.refuse(404, 'unknown_datasource', 'Unknown datasource `returns`.', { field: 'datasource', datasource: 'returns' });
     expect(screen.getByRole('alert')).toHaveTextContent('Unknown datasource “returns”');
   });
 

@@ -2,7 +2,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useDatasources } from '../../api/queries';
 import { uploadFile, type UploadHandle } from '../../api/upload';
-import { PRIORITIES, type IngestMode, type OnInvalid, type Priority, type UploadFields } from '../../api/types';
+import { PRIORITIES, type IngestMode, type OnInvalid, type Priority, type UploadFields } from '../../api/models';
 import { navigate } from '../../router';
 import { DropZone } from './DropZone';
 import { addSample, uploadStats, type ProgressSample, type UploadStats } from './progress';

@@ -1,25 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../../api/client';
+import { ApiError, type ErrorDetails } from '../../api/client';
 import { describeUploadError, findLimit } from './refusal';
 
-const err = (status: number, code: string, message: string, details: Record<string, unknown> = {}) =>
+const err = (status: number, code: string, message: string, details: ErrorDetails = {}) =>
   new ApiError(status, { code, message, details });
 
 describe('describeUploadError', () => {
-  it('413: says the file is too large and shows the limit from the message', () => {
+  it('413: says the file is too large and shows the limit the server sends in details.limit_bytes', () => {
     const r = describeUploadError(
-      err(413, 'file_too_large', 'The upload is larger than the limit of 5 GiB; split the file.'),
+      err(413, 'file_too_large', 'The file is larger than the limit of 5368709120 bytes; split it.', {
+        limit_bytes: 5 * 1024 ** 3,
+      }),
     );
     expect(r.title).toBe('The file is too large');
-    expect(r.limit).toBe('5 GiB');
-    expect(r.hint).toContain('up to 5 GiB');
-    expect(r.message).toContain('split the file');
+    expect(r.limit).toBe('5.00 GiB');
+    expect(r.hint).toContain('up to 5.00 GiB');
+    expect(r.message).toContain('split it');
   });
 
-  it('413: prefers a byte count in details', () => {
-    expect(findLimit(err(413, 'file_too_large', 'too big', { max_upload_bytes: 5 * 1024 ** 3 }))).toBe('5.00 GiB');
-    expect(findLimit(err(413, 'file_too_large', 'file is 7 GB, limit 5368709120 bytes'))).toBe('5368709120 bytes');
-    expect(findLimit(err(413, 'file_too_large', 'too big'))).toBeUndefined();
+  it('413: the limit comes from details only, never from the message', () => {
+    expect(findLimit(err(413, 'file_too_large', 'too big', { limit_bytes: 1024 }))).toBe('1.00 KiB');
+    expect(findLimit(err(413, 'file_too_large', 'file is 7 GB, limit 5368709120 bytes'))).toBeUndefined();
   });
 
   it('415: names the formats that are accepted', () => {
@@ -51,18 +52,20 @@ describe('describeUploadError', () => {
 
   it('404: unknown datasource', () => {
     const r = describeUploadError(
-      err(404, 'unknown_datasource', 'No datasource named "salez".', { datasource: 'salez' }),
+      err(404, 'unknown_datasource', 'Unknown datasource `salez`.', { field: 'datasource', datasource: 'salez' }),
     );
     expect(r.title).toBe('Unknown datasource “salez”');
     expect(r.hint).toContain('Pick a datasource from the list');
   });
 
-  it('409: links to the earlier job, from details or from the message', () => {
+  it('409: links to the earlier job from details.job_id, never from the message', () => {
     const id = '0d6c0a52-7a53-4a43-9b8e-2f6cbb0f1a11';
-    expect(describeUploadError(err(409, 'duplicate_upload', 'Already uploaded.', { job_id: id })).earlierJobId).toBe(id);
-    const r = describeUploadError(err(409, 'duplicate_upload', `This file was already uploaded as job ${id}.`));
+    const r = describeUploadError(
+      err(409, 'duplicate_upload', 'Already uploaded.', { job_id: id, state: 'succeeded', sha256: 'ab'.repeat(32) }),
+    );
     expect(r.title).toBe('This file was already uploaded');
     expect(r.earlierJobId).toBe(id);
+    expect(describeUploadError(err(409, 'duplicate_upload', `This file was already uploaded as job ${id}.`)).earlierJobId).toBeUndefined();
   });
 
   it('network failures and cancellation', () => {

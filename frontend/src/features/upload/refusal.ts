@@ -8,42 +8,25 @@ export interface Refusal {
   message: string;
   /** What to do about it. */
   hint: string;
-  /** For 413: the size limit, from the details or the message. */
+  /** For 413: the size limit (details.limit_bytes). */
   limit?: string;
-  /** For 409: the job that already has this file. */
+  /** For 409: the job that already has this file (details.job_id). */
   earlierJobId?: string;
-  /** For 422: the form field at fault, when the server names it. */
+  /** For 422: the form field at fault (details.field, or the first of details.fields). */
   field?: string;
   /** The person cancelled it: not an error. */
   cancelled?: boolean;
 }
 
-const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
-const SIZE = /(\d+(?:[.,]\d+)?\s*(?:[KMGT]i?B|bytes|B)\b)/gi;
-
-function str(details: Record<string, unknown>, ...keys: string[]): string | undefined {
-  for (const key of keys) {
-    const v = details[key];
-    if (typeof v === 'string' && v) return v;
-  }
-  return undefined;
-}
-
-/** The limit of a 413: a byte count in details, else the last size written in the message ("... limit is 5 GiB"). */
+/** The limit of a 413, from the `limit_bytes` the server sends with file_too_large. */
 export function findLimit(err: ApiError): string | undefined {
-  for (const key of ['limit_bytes', 'max_bytes', 'max_upload_bytes', 'limit']) {
-    const v = err.details[key];
-    if (typeof v === 'number' && Number.isFinite(v)) return formatBytes(v);
-    if (typeof v === 'string' && v) return /^\d+$/.test(v) ? formatBytes(Number(v)) : v;
-  }
-  const sizes = err.message.match(SIZE);
-  return sizes ? sizes[sizes.length - 1]?.trim() : undefined;
+  const bytes = err.details.limit_bytes;
+  return bytes === undefined ? undefined : formatBytes(bytes);
 }
 
+/** The earlier job of a 409 duplicate_upload, from the `job_id` the server sends with it. */
 export function findEarlierJob(err: ApiError): string | undefined {
-  const fromDetails = str(err.details, 'job_id', 'existing_job_id', 'earlier_job_id', 'duplicate_of');
-  if (fromDetails) return fromDetails;
-  return err.message.match(UUID)?.[0];
+  return err.code === 'duplicate_upload' ? err.details.job_id : undefined;
 }
 
 export function describeUploadError(error: unknown): Refusal {
@@ -81,10 +64,7 @@ export function describeUploadError(error: unknown): Refusal {
         hint: 'Upload a CSV, Excel (XLSX or XLS), Parquet or JSON file. The format is read from the file’s content, so renaming a file does not change it: export it again in one of these formats.',
       };
     case 422: {
-      const fields = error.details.fields;
-      const field =
-        str(error.details, 'field', 'param') ??
-        (Array.isArray(fields) && typeof fields[0] === 'string' ? fields[0] : undefined);
+      const field = error.details.field ?? error.details.fields?.[0];
       if (error.code === 'empty_file' || error.code === 'no_data_rows') {
         return { title: 'The file has no data', message, hint: 'Choose a file with a header row and at least one data row.' };
       }
@@ -99,7 +79,7 @@ export function describeUploadError(error: unknown): Refusal {
       };
     }
     case 404: {
-      const name = str(error.details, 'datasource', 'name');
+      const name = error.details.datasource;
       return {
         title: name ? `Unknown datasource “${name}”` : 'Unknown datasource',
         message,
