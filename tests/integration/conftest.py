@@ -1,11 +1,11 @@
-"""Fixtures for tests against the real local stack (`make up`): one per service, built once per session."""
+"""Fixtures for tests against the real local stack (`make up`): one per service, built once per session, and
+the tests' own database (tests/database.py) created and migrated once per session."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import boto3
 import pytest
@@ -14,27 +14,15 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from mypy_boto3_s3 import S3Client
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from backend.settings import Settings, get_settings
+from tests.database import ensure_test_database
+from tests.polling import poll_until
 
 NOT_UP = "the local stack is not reachable ({problems}): run `make up` (or `python stack/stackctl.py up`)"
 PROBE_TIMEOUT_S = 5.0
-
-T = TypeVar("T")
-
-
-def wait_for(probe: Callable[[], T | None], timeout_s: float, what: str, poll_s: float = 0.5) -> T:
-    """Call probe until it returns something other than None; fail the test at the deadline."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = probe()
-        if result is not None:
-            return result
-        if time.monotonic() >= deadline:
-            pytest.fail(f"timed out after {timeout_s:.0f} s waiting for {what}")
-        time.sleep(poll_s)
-
 
 @dataclass
 class Druid:
@@ -64,11 +52,8 @@ class Druid:
     def wait_for_task(self, task_id: str, timeout_s: float) -> dict[str, Any]:
         """Poll the task until SUCCESS or FAILED; returns its final status object."""
 
-        def complete() -> dict[str, Any] | None:
-            status = self.task_status(task_id)
-            return status if status["status"] in {"SUCCESS", "FAILED"} else None
-
-        return wait_for(complete, timeout_s, f"task {task_id} to complete")
+        return poll_until(lambda: self.task_status(task_id), timeout_s, f"task {task_id} to complete",
+                          interval_s=0.5, accept=lambda status: status["status"] in {"SUCCESS", "FAILED"})
 
     def task_reports(self, task_id: str) -> dict[str, Any]:
         url = f"{self.overlord_url}/druid/indexer/v1/task/{task_id}/reports"
@@ -83,14 +68,15 @@ class Druid:
         """Poll a SQL query until its rows satisfy accept: published segments become queryable only once
         the historical has loaded them, and until then the table may not even exist."""
 
-        def rows() -> list[dict[str, Any]] | None:
+        def answer() -> tuple[int, Any]:
+            """(HTTP status, the rows or the start of the error text)."""
             response = self.sql(query)
-            if response.status_code != 200:
-                return None
-            result: list[dict[str, Any]] = response.json()
-            return result if accept(result) else None
+            return response.status_code, response.json() if response.ok else response.text[:500]
 
-        return wait_for(rows, timeout_s, f"Druid SQL to answer as expected: {query}")
+        _, rows = poll_until(answer, timeout_s, f"Druid SQL to answer as expected: {query}", interval_s=0.5,
+                             accept=lambda status_rows: status_rows[0] == 200 and accept(status_rows[1]))
+        result: list[dict[str, Any]] = rows
+        return result
 
     def sql(self, query: str) -> requests.Response:
         """POST Druid SQL to the broker; the raw response, since "table not found yet" is a normal answer."""
@@ -140,7 +126,8 @@ def _stack_problems(settings: Settings) -> list[str]:
         _s3_client(settings).head_bucket(Bucket=settings.s3_bucket)
     except (BotoCoreError, ClientError) as exc:
         problems.append(f"S3 bucket {settings.s3_bucket} at {settings.s3_endpoint_url}: {exc}")
-    engine = create_engine(settings.database_url)
+    # The server, through the maintenance database: the tests' own database may not exist yet.
+    engine = create_engine(make_url(settings.database_url).set(database="postgres"))
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
@@ -162,6 +149,15 @@ def stack_up(settings: Settings) -> None:
     problems = _stack_problems(settings)
     if problems:
         pytest.fail(NOT_UP.format(problems="; ".join(problems)), pytrace=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_database(settings: Settings, stack_up: None) -> None:
+    """The tests' own database (INGEST_DATABASE_URL, set by tests/conftest.py) exists and is at head."""
+    try:
+        ensure_test_database(settings)
+    except Exception as exc:
+        pytest.fail(f"preparing the test database: {exc}", pytrace=False)
 
 
 @pytest.fixture(scope="session")

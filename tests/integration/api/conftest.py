@@ -6,18 +6,21 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 import requests
 
+from backend.sample_data import DEFAULT_START, generate_sales
 from backend.settings import REPO_ROOT, get_settings
+from tests.polling import poll_until
 
 API_PORT = 18_765
 UPLOAD_LIMIT = 64 * 1024 * 1024
@@ -27,6 +30,8 @@ TERMINAL = {"succeeded", "rejected", "failed", "cancelled"}
 def _service_env() -> dict[str, str]:
     env = dict(os.environ)
     env.update(
+        # The tests' own database (tests/database.py), never the one a demo worker may be claiming jobs from.
+        INGEST_DATABASE_URL=get_settings().database_url,
         INGEST_API_PORT=str(API_PORT),
         INGEST_MAX_UPLOAD_BYTES=str(UPLOAD_LIMIT),
         # Short leases so a killed worker's job is taken over within seconds.
@@ -39,19 +44,6 @@ def _service_env() -> dict[str, str]:
         INGEST_MAX_SPREADSHEET_CELLS="2000000",
     )
     return env
-
-
-def _wait_until(check: Any, timeout_s: float, what: str, log: Path | None = None) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
-    pytest.fail(f"{what} not ready within {timeout_s:.0f} s. {log} ends:\n{tail}")
 
 
 @dataclass
@@ -94,6 +86,10 @@ class Workers:
                 process.kill()
 
 
+def _tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-3000:] if log.exists() else ""
+
+
 @pytest.fixture(scope="session")
 def log_dir() -> Path:
     path = get_settings().var_dir / "log"
@@ -111,7 +107,13 @@ def api_url(druid: Any, log_dir: Path) -> Iterator[str]:
             env=_service_env(), stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT,
         )
     url = f"http://127.0.0.1:{API_PORT}"
-    _wait_until(lambda: requests.get(f"{url}/ready", timeout=2).status_code == 200, 60, "the API", log_path)
+
+    def ready() -> int:
+        assert process.poll() is None, f"the API exited {process.returncode}: {_tail(log_path)}"
+        return requests.get(f"{url}/ready", timeout=2).status_code
+
+    poll_until(ready, 60, f"the API at {url} to be ready", accept=lambda status: status == 200,
+               ignore=(requests.RequestException,), details=lambda: f"{log_path} ends:\n{_tail(log_path)}")
     yield url
     process.terminate()
     process.wait(timeout=20)
@@ -133,9 +135,8 @@ class Service:
     broker_url: str
 
     def upload(self, content: bytes, filename: str, **fields: str) -> requests.Response:
-        # Tests generate the same bytes on every run against a long-lived database: accept duplicates unless a
-        # test asks about them.
-        fields.setdefault("force", "true")
+        """POST the file; the same bytes as an earlier upload are refused unless the test sends force=true, so
+        tests upload bytes of their own (`sales` with the test's `unique_tag`)."""
         return requests.post(f"{self.url}/api/v1/uploads", files={"file": (filename, content)}, data=fields,
                              timeout=60)
 
@@ -151,24 +152,15 @@ class Service:
         return body
 
     def wait(self, job_id: str, timeout_s: float = 180) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            job = self.job(job_id)
-            if job["state"] in TERMINAL:
-                return job
-            if time.monotonic() > deadline:
-                pytest.fail(f"job {job_id} still {job['state']} after {timeout_s:.0f} s: {job['events']}")
-            time.sleep(0.2)
+        """The job once it has ended (succeeded, rejected, failed, cancelled)."""
+        return self.wait_state(job_id, set(), timeout_s, interval_s=0.2)
 
-    def wait_state(self, job_id: str, states: set[str], timeout_s: float = 120) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            job = self.job(job_id)
-            if job["state"] in states | TERMINAL:
-                return job
-            if time.monotonic() > deadline:
-                pytest.fail(f"job {job_id} never reached {states}: {job['state']}")
-            time.sleep(0.05)
+    def wait_state(self, job_id: str, states: set[str], timeout_s: float = 120,
+                   interval_s: float = 0.05) -> dict[str, Any]:
+        """The job once it is in one of `states` or has ended."""
+        wanted = states | TERMINAL
+        return poll_until(lambda: self.job(job_id), timeout_s, f"job {job_id} to reach {sorted(wanted)}",
+                          interval_s=interval_s, accept=lambda job: job["state"] in wanted)
 
     def errors(self, job_id: str, limit: int = 1000) -> dict[str, Any]:
         response = requests.get(f"{self.url}/api/v1/jobs/{job_id}/errors", params={"limit": limit}, timeout=10)
@@ -200,4 +192,16 @@ def service(api_url: str, workers: Workers) -> Service:
 
 @pytest.fixture
 def unique_tag() -> str:
+    """Eight hex digits of this test's own, for bytes no earlier upload had."""
     return uuid.uuid4().hex[:8]
+
+
+def sales(tag: str, rows: int, seed: int = 7, start: datetime = DEFAULT_START, days: int = 30) -> pl.DataFrame:
+    """`generate_sales` rows whose TransactionIDs carry the test's tag (TXN-<tag>-0000000001, ...): valid, and
+    bytes of this test run's own, so the API's duplicate check never sees them twice."""
+    frame = generate_sales(rows, seed=seed, start=start, days=days)
+    return frame.with_columns(pl.col("TransactionID").str.replace("TXN-", f"TXN-{tag}-", literal=True))
+
+
+def sales_csv(tag: str, rows: int, seed: int = 7, start: datetime = DEFAULT_START, days: int = 30) -> bytes:
+    return sales(tag, rows, seed, start, days).write_csv().encode()

@@ -9,21 +9,20 @@ import json
 import os
 import subprocess
 import sys
-import time
 import uuid
 from datetime import datetime
 
 import polars as pl
 import requests
 
-from backend.sample_data import generate_sales
 from backend.settings import REPO_ROOT
+from tests.polling import poll_until
 
-from .conftest import Service, Workers
+from .conftest import Service, Workers, sales, sales_csv
 
 
-def test_jobs_are_listed_newest_first_and_filtered(service: Service) -> None:
-    rejected = service.wait(service.accepted(b"TransactionID\n1\n", "one-column.csv"))
+def test_jobs_are_listed_newest_first_and_filtered(service: Service, unique_tag: str) -> None:
+    rejected = service.wait(service.accepted(f"TransactionID\n{unique_tag}\n".encode(), "one-column.csv"))
     assert rejected["state"] == "rejected"
     listing = requests.get(f"{service.url}/api/v1/jobs", params={"state": "rejected", "limit": 5}, timeout=10).json()
     assert listing["total"] >= 1
@@ -50,14 +49,8 @@ def test_ready_names_what_is_unreachable(service: Service) -> None:
     process = subprocess.Popen([sys.executable, "-m", "backend.cli", "serve", "--port", "18766"], env=env,
                                cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                response = requests.get("http://127.0.0.1:18766/ready", timeout=5)
-                break
-            except requests.RequestException:
-                assert time.monotonic() < deadline, "API did not start"
-                time.sleep(0.2)
+        response = poll_until(lambda: requests.get("http://127.0.0.1:18766/ready", timeout=5), 60,
+                              "the API on port 18766 to answer /ready", ignore=(requests.RequestException,))
         assert response.status_code == 503
         body = response.json()
         assert body["checks"]["postgres"] == "ok" and body["checks"]["s3"] == "ok"
@@ -68,8 +61,8 @@ def test_ready_names_what_is_unreachable(service: Service) -> None:
         process.wait(timeout=20)
 
 
-def test_ndjson_errors_use_line_numbers(service: Service) -> None:
-    records = generate_sales(4, seed=41, start=datetime(2024, 8, 1), days=1).to_dicts()
+def test_ndjson_errors_use_line_numbers(service: Service, unique_tag: str) -> None:
+    records = sales(unique_tag, 4, seed=41, start=datetime(2024, 8, 1), days=1).to_dicts()
     records[2]["Region"] = "Mars"
     lines = [json.dumps(records[0]), json.dumps(records[1]), "", json.dumps(records[2]), json.dumps(records[3])]
     job = service.wait(service.accepted(("\n".join(lines) + "\n").encode(), "records.ndjson"))
@@ -77,8 +70,8 @@ def test_ndjson_errors_use_line_numbers(service: Service) -> None:
     assert [(e["row"], e["column"]) for e in service.errors(job["job_id"])["items"]] == [(4, "Region")]
 
 
-def test_parquet_errors_use_record_numbers(service: Service) -> None:
-    frame = generate_sales(5, seed=42, start=datetime(2024, 8, 2), days=1).with_columns(
+def test_parquet_errors_use_record_numbers(service: Service, unique_tag: str) -> None:
+    frame = sales(unique_tag, 5, seed=42, start=datetime(2024, 8, 2), days=1).with_columns(
         pl.when(pl.int_range(pl.len()) == 3).then(pl.lit("usd")).otherwise(pl.col("Currency")).alias("Currency")
     )
     buffer = io.BytesIO()
@@ -88,13 +81,12 @@ def test_parquet_errors_use_record_numbers(service: Service) -> None:
     assert [(e["row"], e["column"]) for e in service.errors(job["job_id"])["items"]] == [(4, "Currency")]
 
 
-def test_status_document_is_the_job_detail_model(service: Service) -> None:
+def test_status_document_is_the_job_detail_model(service: Service, unique_tag: str) -> None:
     # PostgreSQL renders the polled status document; it must be exactly what the JobDetail model says, and agree
     # with the job as the list endpoint (built the ordinary way, through the ORM) shows it.
     from backend.api.schemas import JobDetail, JobSummary
 
-    frame = generate_sales(30, seed=8, start=datetime(2024, 6, 1), days=1)
-    job_id = service.accepted(frame.write_csv().encode(), "document.csv")
+    job_id = service.accepted(sales_csv(unique_tag, 30, seed=8, start=datetime(2024, 6, 1), days=1), "document.csv")
     service.wait(job_id)
     response = requests.get(f"{service.url}/api/v1/jobs/{job_id}", timeout=10)
     assert response.status_code == 200 and response.headers["content-type"] == "application/json"
@@ -114,7 +106,9 @@ def test_status_document_is_the_job_detail_model(service: Service) -> None:
     assert malformed.status_code == 422 and malformed.json()["code"] == "invalid_field"
 
 
-def test_a_state_change_is_committed_before_it_is_answered(service: Service, workers: Workers) -> None:
+def test_a_state_change_is_committed_before_it_is_answered(
+    service: Service, workers: Workers, unique_tag: str
+) -> None:
     # A client that reads right after `cancel` or `retry` answered must see the new state: the transaction has
     # to end before the response leaves, not after (FastAPI ends `yield` dependencies after sending by default).
     from sqlalchemy import event
@@ -123,7 +117,7 @@ def test_a_state_change_is_committed_before_it_is_answered(service: Service, wor
     from backend.app import create_app
 
     with workers.only():  # no worker: the job stays queued until it is cancelled
-        job_id = service.accepted(generate_sales(5, seed=9).write_csv().encode(), "to-cancel.csv")
+        job_id = service.accepted(sales_csv(unique_tag, 5, seed=9), "to-cancel.csv")
         order: list[str] = []
 
         def committed(_: Session) -> None:

@@ -12,10 +12,9 @@ from pathlib import Path
 
 import polars as pl
 
-from backend.sample_data import generate_sales
 from backend.settings import REPO_ROOT
 
-from .conftest import Service
+from .conftest import Service, sales
 
 _ERROR_LINE = re.compile(r"^\s*(\d+)\s+(\S+)\s+\S+")
 
@@ -29,16 +28,16 @@ def push(service: Service, path: Path, *options: str) -> subprocess.CompletedPro
     return cli(service, "push", str(path), "--datasource", "sales", "--wait", *options)
 
 
-def sales_csv(path: Path, tag: str, rows: int) -> pl.DataFrame:
-    """Rows no earlier run generated (the seed comes from the test's tag), so the bytes are new to the API."""
-    frame = generate_sales(rows, seed=int(tag, 16), start=datetime(2024, 10, 1), days=3)
+def write_sales(path: Path, tag: str, rows: int) -> pl.DataFrame:
+    """Rows of this test's own (TransactionIDs carry its tag), so the bytes are new to the API."""
+    frame = sales(tag, rows, start=datetime(2024, 10, 1), days=3)
     frame.write_csv(path)
     return frame
 
 
 def test_push_a_valid_file_exits_0_printing_the_job_id(service: Service, tmp_path: Path, unique_tag: str) -> None:
     path = tmp_path / f"cli-{unique_tag}.csv"
-    sales_csv(path, unique_tag, 40)
+    write_sales(path, unique_tag, 40)
 
     pushed = push(service, path)
     assert pushed.returncode == 0, pushed.stderr
@@ -66,7 +65,7 @@ def test_push_a_valid_file_exits_0_printing_the_job_id(service: Service, tmp_pat
 
 def test_push_an_invalid_row_exits_1_with_the_error_table(service: Service, tmp_path: Path, unique_tag: str) -> None:
     path = tmp_path / f"cli-bad-{unique_tag}.csv"
-    frame = sales_csv(path, unique_tag, 10)
+    frame = write_sales(path, unique_tag, 10)
     # Data record 3 is file row 4 (the header is row 1).
     frame.with_columns(
         pl.when(pl.int_range(pl.len()) == 2).then(pl.lit("Mars")).otherwise(pl.col("Region")).alias("Region")

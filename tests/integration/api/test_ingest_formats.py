@@ -10,9 +10,9 @@ import polars as pl
 import pytest
 
 from backend.formats.file_format import FileFormat
-from backend.sample_data import generate_sales, write_sample
+from backend.sample_data import write_sample
 
-from .conftest import Service
+from .conftest import Service, sales
 
 ROWS = 240
 
@@ -37,8 +37,8 @@ def _ingest_and_check(service: Service, content: bytes, filename: str, frame: pl
 
 @pytest.mark.parametrize("fmt", [FileFormat.csv, FileFormat.xlsx, FileFormat.xls, FileFormat.parquet,
                                  FileFormat.ndjson, FileFormat.json])
-def test_each_format_lands_in_druid(service: Service, tmp_path: Path, fmt: FileFormat) -> None:
-    frame = generate_sales(ROWS, seed=hash(fmt.value) % 1000, start=datetime(2024, 3, 1), days=5)
+def test_each_format_lands_in_druid(service: Service, tmp_path: Path, fmt: FileFormat, unique_tag: str) -> None:
+    frame = sales(unique_tag, ROWS, seed=len(fmt.value), start=datetime(2024, 3, 1), days=5)
     path = tmp_path / f"sales.{fmt.value}"
     write_sample(path, fmt, frame)
     job = _ingest_and_check(service, path.read_bytes(), path.name, frame)
@@ -60,16 +60,16 @@ def _csv_text(frame: pl.DataFrame, separator: str = ",") -> str:
          .encode("cp1252")),
     ],
 )
-def test_csv_variants_land_in_druid(service: Service, variant: str, encode: object) -> None:
-    frame = generate_sales(ROWS, seed=len(variant), start=datetime(2024, 4, 1), days=3)
+def test_csv_variants_land_in_druid(service: Service, variant: str, encode: object, unique_tag: str) -> None:
+    frame = sales(unique_tag, ROWS, seed=len(variant), start=datetime(2024, 4, 1), days=3)
     if variant == "cp1252":
         frame = frame.with_columns(pl.lit("Café crème").alias("ProductName"))
     assert callable(encode)
     _ingest_and_check(service, encode(frame), f"sales-{variant}.csv", frame)
 
 
-def test_quoted_fields_with_delimiters_and_line_breaks(service: Service) -> None:
-    frame = generate_sales(50, seed=3, start=datetime(2024, 5, 1), days=2).with_columns(
+def test_quoted_fields_with_delimiters_and_line_breaks(service: Service, unique_tag: str) -> None:
+    frame = sales(unique_tag, 50, seed=3, start=datetime(2024, 5, 1), days=2).with_columns(
         pl.lit('Widget, "deluxe"\nsecond line').alias("ProductName")
     )
     _ingest_and_check(service, frame.write_csv().encode(), "quoted.csv", frame)
@@ -85,10 +85,10 @@ def _staged_key(job: dict[str, object]) -> str:
     return str(keys[0])
 
 
-def test_values_that_need_quoting_travel_as_csv_and_line_breaks_as_ndjson(service: Service) -> None:
+def test_values_that_need_quoting_travel_as_csv_and_line_breaks_as_ndjson(service: Service, unique_tag: str) -> None:
     # Druid reads the staged rows as CSV unless a value holds a line break (its CSV reader splits there).
     quoted = 'Tent, 2 person "Pro" ; | \t'
-    frame = generate_sales(40, seed=4, start=datetime(2024, 5, 10), days=2).with_columns(
+    frame = sales(unique_tag, 40, seed=4, start=datetime(2024, 5, 10), days=2).with_columns(
         pl.lit(quoted).alias("ProductName")
     )
     job = _ingest_and_check(service, frame.write_csv().encode(), "needs-quotes.csv", frame)

@@ -9,14 +9,12 @@ from datetime import datetime
 import polars as pl
 import requests
 
-from backend.sample_data import generate_sales
-
-from .conftest import Service
+from .conftest import Service, sales
 
 
-def _with_bad_cells(rows: int, bad: dict[int, dict[str, str]], seed: int) -> tuple[bytes, pl.DataFrame]:
+def _with_bad_cells(tag: str, rows: int, bad: dict[int, dict[str, str]], seed: int) -> tuple[bytes, pl.DataFrame]:
     """A CSV whose data record i (0-based) has the given cells replaced; returns it and the good rows."""
-    frame = generate_sales(rows, seed=seed, start=datetime(2024, 6, 1), days=4)
+    frame = sales(tag, rows, seed=seed, start=datetime(2024, 6, 1), days=4)
     text = frame.with_columns(pl.all().cast(pl.String))
     records = text.to_dicts()
     for index, cells in bad.items():
@@ -41,8 +39,8 @@ EXPECTED = {(3, "Quantity"), (3, "Revenue"), (5, "Region"), (6, "Quantity"), (6,
             (11, "TransactionTimestamp")}
 
 
-def test_reject_reports_exact_rows_and_ingests_nothing(service: Service) -> None:
-    content, _ = _with_bad_cells(40, BAD, seed=11)
+def test_reject_reports_exact_rows_and_ingests_nothing(service: Service, unique_tag: str) -> None:
+    content, _ = _with_bad_cells(unique_tag, 40, BAD, seed=11)
     job_id = service.accepted(content, "bad.csv", on_invalid="reject")
     job = service.wait(job_id)
     assert job["state"] == "rejected"
@@ -59,8 +57,8 @@ def test_reject_reports_exact_rows_and_ingests_nothing(service: Service) -> None
     assert service.landed(job_id) == (0, 0.0)
 
 
-def test_skip_ingests_valid_rows_and_offers_rejects(service: Service) -> None:
-    content, good = _with_bad_cells(40, BAD, seed=12)
+def test_skip_ingests_valid_rows_and_offers_rejects(service: Service, unique_tag: str) -> None:
+    content, good = _with_bad_cells(unique_tag, 40, BAD, seed=12)
     job_id = service.accepted(content, "partly-bad.csv", on_invalid="skip")
     job = service.wait(job_id)
     assert job["state"] == "succeeded", job
@@ -78,12 +76,12 @@ def test_skip_ingests_valid_rows_and_offers_rejects(service: Service) -> None:
     assert {r["Quantity"] for r in rejects} >= {"0", "abc"}
 
 
-def test_rejects_larger_than_one_upload_part_download_whole(service: Service) -> None:
+def test_rejects_larger_than_one_upload_part_download_whole(service: Service, unique_tag: str) -> None:
     # Reports are stored in S3 in several parts once they pass s3_multipart_chunk_bytes (8 MiB); the download
     # must still be the whole file, not a stream that breaks at its end (moto, like some S3-compatible stores,
     # answers such objects with a checksum botocore cannot verify as a whole-object one).
     rows = 80_000
-    frame = generate_sales(rows, seed=23, start=datetime(2024, 6, 1), days=2)
+    frame = sales(unique_tag, rows, seed=23, start=datetime(2024, 6, 1), days=2)
     content = frame.with_columns(pl.lit("0").alias("Quantity")).write_csv().encode()  # every row invalid
     job_id = service.accepted(content, "all-bad.csv", on_invalid="reject")
     job = service.wait(job_id)

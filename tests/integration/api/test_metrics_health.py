@@ -21,10 +21,10 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
 
-from backend.sample_data import generate_sales
 from backend.settings import REPO_ROOT, get_settings
+from tests.polling import poll_until
 
-from .conftest import Service
+from .conftest import Service, sales_csv
 
 STEP_STATES = ("queued", "validating", "staging", "submitting", "indexing")
 
@@ -46,8 +46,8 @@ def sample(families: dict[str, Metric], family: str, sample_name: str | None = N
 
 def test_metrics_count_a_finished_job(service: Service, unique_tag: str) -> None:
     before = scrape(service.url)
-    frame = generate_sales(120, seed=int(unique_tag, 16), start=datetime(2024, 9, 1), days=2)
-    job = service.wait(service.accepted(frame.write_csv().encode(), f"metrics-{unique_tag}.csv"))
+    content = sales_csv(unique_tag, 120, start=datetime(2024, 9, 1), days=2)
+    job = service.wait(service.accepted(content, f"metrics-{unique_tag}.csv"))
     assert job["state"] == "succeeded", job
     after = scrape(service.url)
 
@@ -110,15 +110,15 @@ def test_request_id_is_echoed_or_made_and_logged(service: Service, log_dir: Path
 
 
 def _access_line(log: Path, request_id: str) -> dict[str, object]:
-    deadline = time.monotonic() + 10
-    while True:
+    def entry() -> dict[str, object] | None:
         for text in reversed(log.read_text(errors="replace").splitlines()):
             if request_id in text and text.startswith("{"):
-                entry: dict[str, object] = json.loads(text)
-                if entry.get("request_id") == request_id:
-                    return entry
-        assert time.monotonic() < deadline, f"no access line with request_id {request_id} in {log}"
-        time.sleep(0.1)
+                found: dict[str, object] = json.loads(text)
+                if found.get("request_id") == request_id:
+                    return found
+        return None
+
+    return poll_until(entry, 10, f"an access line with request_id {request_id} in {log}", interval_s=0.1)
 
 
 class TcpRelay:
@@ -182,15 +182,12 @@ def test_postgres_down_health_stays_up_and_metrics_say_so(service: Service, log_
                                    cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{url}/health", timeout=5).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            assert process.poll() is None and time.monotonic() < deadline, "API did not start"
-            time.sleep(0.2)
+        def health() -> int:
+            assert process.poll() is None, "the API exited"
+            return requests.get(f"{url}/health", timeout=5).status_code
+
+        poll_until(health, 60, f"the API at {url} to answer /health", accept=lambda status: status == 200,
+                   ignore=(requests.RequestException,))
         assert requests.get(f"{url}/health", timeout=10).json()["queue_depth"] is not None
         assert sample(scrape(url), "druid_ingest_scrape_error") == 0
         unknown_job = f"{url}/api/v1/jobs/{uuid.uuid4()}"
@@ -239,22 +236,18 @@ def test_api_started_while_postgres_is_down_serves_and_registers_once_it_is_back
                 return requests.get(f"{url}{path}", timeout=5)
             return None
 
-        deadline = time.monotonic() + 60
-        while (health := answer("/health")) is None or health.status_code != 200:
-            assert time.monotonic() < deadline, "the API did not answer /health while PostgreSQL was down"
-            time.sleep(0.2)
+        poll_until(lambda: answer("/health"), 60, "the API to answer /health while PostgreSQL is down",
+                   accept=lambda health: health.status_code == 200)
         ready = answer("/ready")
         assert ready is not None and ready.status_code == 503
         assert ready.json()["checks"]["postgres"] != "ok"
 
         relay = TcpRelay((database.host or "127.0.0.1", database.port or 5432), port=db_port)
-        deadline = time.monotonic() + 60
-        while (ready := answer("/ready")) is None or ready.status_code != 200:
-            assert time.monotonic() < deadline, f"not ready after PostgreSQL came back: {ready and ready.text}"
-            time.sleep(0.2)
-        while log_path.read_text(errors="replace").count("built-in datasources registered") < 2:
-            assert time.monotonic() < deadline, "the two API processes did not register the datasources"
-            time.sleep(0.2)
+        poll_until(lambda: answer("/ready"), 60, "the API to be ready once PostgreSQL is back",
+                   accept=lambda ready: ready.status_code == 200)
+        poll_until(lambda: log_path.read_text(errors="replace").count("built-in datasources registered"), 60,
+                   f"both API processes to log 'built-in datasources registered' in {log_path}",
+                   accept=lambda registered: registered >= 2)
         listing = answer("/api/v1/datasources")
         assert listing is not None and listing.status_code == 200, listing and listing.text
         assert "sales" in [d["name"] for d in listing.json()["items"]]

@@ -5,23 +5,21 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
-import polars as pl
 import requests
 
-from backend.sample_data import generate_sales
 from backend.settings import get_settings
+from tests.polling import poll_until
 
-from .conftest import Service, Workers
+from .conftest import Service, Workers, sales, sales_csv
 from .overlord_double import OverlordDouble
 
 
-def _csv(rows: int, seed: int, start: datetime = datetime(2024, 9, 1)) -> bytes:
-    return generate_sales(rows, seed=seed, start=start, days=2).write_csv().encode()
+def _csv(tag: str, rows: int, seed: int, start: datetime = datetime(2024, 9, 1)) -> bytes:
+    return sales_csv(tag, rows, seed=seed, start=start, days=2)
 
 
 def _event_time(job: dict[str, Any], state: str, contains: str = "") -> datetime:
@@ -35,10 +33,10 @@ def _druid_tasks(job_id: str) -> list[dict[str, Any]]:
     return [t for t in tasks if job_id in t["id"]]
 
 
-def test_high_priority_job_starts_before_older_low_ones(service: Service, workers: Workers) -> None:
+def test_high_priority_job_starts_before_older_low_ones(service: Service, workers: Workers, unique_tag: str) -> None:
     with workers.only():
-        low = [service.accepted(_csv(50, 50 + i), f"low-{i}.csv", priority="LOW") for i in range(2)]
-        high = service.accepted(_csv(50, 60), "high.csv", priority="HIGH")
+        low = [service.accepted(_csv(unique_tag, 50, 50 + i), f"low-{i}.csv", priority="LOW") for i in range(2)]
+        high = service.accepted(_csv(unique_tag, 50, 60), "high.csv", priority="HIGH")
         workers.start()
         jobs = {job_id: service.wait(job_id) for job_id in [*low, high]}
     assert all(job["state"] == "succeeded" for job in jobs.values()), jobs
@@ -49,9 +47,11 @@ def test_high_priority_job_starts_before_older_low_ones(service: Service, worker
                         timeout=30).json()["payload"]["context"]["priority"] == 75
 
 
-def test_submission_limits_hold_jobs_back_in_priority_order(service: Service, workers: Workers) -> None:
+def test_submission_limits_hold_jobs_back_in_priority_order(
+    service: Service, workers: Workers, unique_tag: str
+) -> None:
     with workers.only():
-        ids = [service.accepted(_csv(200, 70 + i), f"limited-{i}.csv") for i in range(3)]
+        ids = [service.accepted(_csv(unique_tag, 200, 70 + i), f"limited-{i}.csv") for i in range(3)]
         for _ in range(3):
             workers.start(INGEST_DRUID_MAX_RUNNING_TASKS="1", INGEST_DRUID_MIN_SUBMIT_INTERVAL_S="2")
         jobs = [service.wait(job_id, timeout_s=300) for job_id in ids]
@@ -65,11 +65,11 @@ def test_submission_limits_hold_jobs_back_in_priority_order(service: Service, wo
         assert next_start - start >= timedelta(seconds=2), spans
 
 
-def test_ten_thousand_json_records_land_exactly(service: Service) -> None:
-    frame = generate_sales(10_000, seed=80, start=datetime(2024, 10, 1), days=3)
+def test_ten_thousand_json_records_land_exactly(service: Service, unique_tag: str) -> None:
+    frame = sales(unique_tag, 10_000, seed=80, start=datetime(2024, 10, 1), days=3)
     body = json.dumps(frame.to_dicts()).encode()
     response = requests.post(f"{service.url}/api/v1/datasources/sales/records", data=body,
-                             params={"force": "true"}, headers={"Content-Type": "application/json"}, timeout=60)
+                             headers={"Content-Type": "application/json"}, timeout=60)
     assert response.status_code == 202, response.text
     job = service.wait(response.json()["job_id"])
     assert job["state"] == "succeeded", job
@@ -79,10 +79,9 @@ def test_ten_thousand_json_records_land_exactly(service: Service) -> None:
     assert abs(revenue - float(frame["Revenue"].sum())) < 0.01
 
 
-def test_one_json_record_with_an_error_names_its_position(service: Service) -> None:
-    record = generate_sales(1, seed=81).to_dicts()[0] | {"Quantity": -1}
-    response = requests.post(f"{service.url}/api/v1/datasources/sales/records", json=record,
-                             params={"force": "true"}, timeout=30)
+def test_one_json_record_with_an_error_names_its_position(service: Service, unique_tag: str) -> None:
+    record = sales(unique_tag, 1, seed=81).to_dicts()[0] | {"Quantity": -1}
+    response = requests.post(f"{service.url}/api/v1/datasources/sales/records", json=record, timeout=30)
     assert response.status_code == 202, response.text
     job = service.wait(response.json()["job_id"])
     assert job["state"] == "rejected"
@@ -92,8 +91,8 @@ def test_one_json_record_with_an_error_names_its_position(service: Service) -> N
     assert unknown.status_code == 404 and unknown.json()["code"] == "unknown_datasource"
 
 
-def test_cancel_an_indexing_job_shuts_its_druid_task_down(service: Service) -> None:
-    job_id = service.accepted(_csv(300_000, 90, datetime(2024, 11, 1)), "big.csv")
+def test_cancel_an_indexing_job_shuts_its_druid_task_down(service: Service, unique_tag: str) -> None:
+    job_id = service.accepted(_csv(unique_tag, 300_000, 90, datetime(2024, 11, 1)), "big.csv")
     job = service.wait_state(job_id, {"indexing"}, timeout_s=180)
     assert job["state"] == "indexing", job
     response = requests.post(f"{service.url}/api/v1/jobs/{job_id}/cancel", timeout=30)
@@ -110,12 +109,12 @@ def test_cancel_an_indexing_job_shuts_its_druid_task_down(service: Service) -> N
     assert again.status_code == 409 and again.json()["code"] == "conflict"
 
 
-def test_retry_after_the_overlord_answered_503(service: Service, workers: Workers) -> None:
+def test_retry_after_the_overlord_answered_503(service: Service, workers: Workers, unique_tag: str) -> None:
     with OverlordDouble(get_settings().druid_overlord_url) as double, workers.only():
         double.mode = "fail_submissions"
         workers.start(INGEST_DRUID_OVERLORD_URL=double.url, INGEST_TRANSIENT_RETRY_ATTEMPTS="3",
                       INGEST_TRANSIENT_RETRY_BASE_S="0.2")
-        job_id = service.accepted(_csv(100, 95, datetime(2024, 12, 1)), "retry.csv")
+        job_id = service.accepted(_csv(unique_tag, 100, 95, datetime(2024, 12, 1)), "retry.csv")
         failed = service.wait(job_id)
         assert (failed["state"], failed["code"]) == ("failed", "druid_unavailable"), failed
         assert "503" in failed["message"]
@@ -135,19 +134,18 @@ def test_retry_after_the_overlord_answered_503(service: Service, workers: Worker
     assert again.status_code == 409
 
 
-def test_task_stuck_pending_is_shut_down(service: Service, workers: Workers) -> None:
+def test_task_stuck_pending_is_shut_down(service: Service, workers: Workers, unique_tag: str) -> None:
     with OverlordDouble(get_settings().druid_overlord_url) as double, workers.only():
         double.mode = "pending"
         workers.start(INGEST_DRUID_OVERLORD_URL=double.url, INGEST_DRUID_PENDING_TIMEOUT_S="2")
-        job = service.wait(service.accepted(_csv(60, 96, datetime(2024, 12, 5)), "pending.csv"))
+        job = service.wait(service.accepted(_csv(unique_tag, 60, 96, datetime(2024, 12, 5)), "pending.csv"))
     assert (job["state"], job["code"]) == ("failed", "druid_task_pending_timeout"), job
     assert ("POST", f"/druid/indexer/v1/task/{job['druid_task_id']}/shutdown") in double.seen
 
 
 def test_duplicate_upload_is_refused_unless_forced(service: Service, unique_tag: str) -> None:
-    # Bytes of this run's own (an ignored extra column carries a tag): the database outlives test runs.
-    frame = generate_sales(20, seed=97, start=datetime(2024, 12, 9), days=1)
-    content = frame.with_columns(pl.lit(unique_tag).alias("Note")).write_csv().encode()
+    # The one test that sends the same bytes twice on purpose, and the one that forces.
+    content = _csv(unique_tag, 20, 97, datetime(2024, 12, 9))
     first = service.accepted(content, "dup.csv")
     second = service.upload(content, "dup-again.csv", force="false")
     assert second.status_code == 409, second.text
@@ -166,11 +164,9 @@ def test_workers_run_at_the_configured_cpu_priority(workers: Workers) -> None:
             workers.start().pid: (10, os.SCHED_IDLE),
             workers.start(INGEST_WORKER_NICE="3", INGEST_WORKER_SCHED_IDLE="false").pid: (3, os.SCHED_OTHER),
         }
-        deadline = time.monotonic() + 30  # the worker lowers its priority as it starts
-
         def seen() -> dict[int, tuple[int, int]]:
             return {pid: (os.getpriority(os.PRIO_PROCESS, pid), os.sched_getscheduler(pid)) for pid in expected}
 
-        while (now_seen := seen()) != expected:
-            assert time.monotonic() < deadline, f"(nice, policy) {now_seen}, expected {expected}"
-            time.sleep(0.1)
+        # The worker lowers its priority as it starts.
+        poll_until(seen, 30, f"(nice, policy) of the workers to be {expected}", interval_s=0.1,
+                   accept=lambda now_seen: now_seen == expected)

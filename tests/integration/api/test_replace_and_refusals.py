@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 import polars as pl
 import requests
 
-from backend.sample_data import generate_sales
+from backend.sample_data import SALES_COLUMNS
 
-from .conftest import UPLOAD_LIMIT, Service
+from .conftest import UPLOAD_LIMIT, Service, sales, sales_csv
 
 
 def _day_count(service: Service, day: datetime) -> int:
@@ -24,18 +24,18 @@ def _day_count(service: Service, day: datetime) -> int:
     return int(rows[0]["n"])
 
 
-def test_replace_swaps_exactly_one_day(service: Service) -> None:
+def test_replace_swaps_exactly_one_day(service: Service, unique_tag: str) -> None:
     # Days of their own (in 2001-2009), so no other test's rows share them.
     first = datetime(2001, 1, 1) + timedelta(days=random.randrange(0, 3000))
     second = first + timedelta(days=1)
-    both = generate_sales(100, seed=21, start=first, days=2)
-    appended = service.wait(service.accepted(both.write_csv().encode(), "two-days.csv"))
+    appended = service.wait(service.accepted(sales_csv(unique_tag, 100, seed=21, start=first, days=2),
+                                             "two-days.csv"))
     assert appended["state"] == "succeeded", appended
     before_second = _day_count(service, second)
     assert _day_count(service, first) + before_second == 100
 
-    replacement = generate_sales(7, seed=22, start=first, days=1)
-    job = service.wait(service.accepted(replacement.write_csv().encode(), "one-day.csv", mode="replace"))
+    replacement = sales_csv(unique_tag, 7, seed=22, start=first, days=1)
+    job = service.wait(service.accepted(replacement, "one-day.csv", mode="replace"))
     assert job["state"] == "succeeded", job
     assert job["druid_rows"] == 7
     assert _day_count(service, first) == 7
@@ -60,21 +60,22 @@ def test_binary_file_named_csv_is_refused(service: Service) -> None:
     assert service.healthy()
 
 
-def test_header_only_is_rejected(service: Service) -> None:
-    header = ",".join(generate_sales(1).columns) + "\n"
+def test_header_only_is_rejected(service: Service, unique_tag: str) -> None:
+    # An extra column named after the test's tag (ignored) makes the bytes its own.
+    header = ",".join([*SALES_COLUMNS, f"Note_{unique_tag}"]) + "\n"
     job = service.wait(service.accepted(header.encode(), "header-only.csv"))
     assert (job["state"], job["code"]) == ("rejected", "no_data_rows")
 
 
-def test_missing_column_is_rejected_naming_it(service: Service) -> None:
-    frame = generate_sales(5).drop("Currency")
+def test_missing_column_is_rejected_naming_it(service: Service, unique_tag: str) -> None:
+    frame = sales(unique_tag, 5).drop("Currency")
     job = service.wait(service.accepted(frame.write_csv().encode(), "no-currency.csv"))
     assert (job["state"], job["code"]) == ("rejected", "missing_columns")
     assert "Currency" in job["message"]
 
 
-def test_extra_columns_are_ignored_with_a_warning(service: Service) -> None:
-    frame = generate_sales(5, seed=5).with_columns(pl.lit("x").alias("Notes"))
+def test_extra_columns_are_ignored_with_a_warning(service: Service, unique_tag: str) -> None:
+    frame = sales(unique_tag, 5, seed=5).with_columns(pl.lit("x").alias("Notes"))
     job = service.wait(service.accepted(frame.write_csv().encode(), "extra.csv"))
     assert job["state"] == "succeeded", job
     assert any("Notes" in e["message"] for e in job["events"])
@@ -96,10 +97,10 @@ def test_oversized_upload_is_refused_mid_stream(service: Service) -> None:
     assert service.healthy()
 
 
-def test_spreadsheet_bomb_is_refused(service: Service) -> None:
+def test_spreadsheet_bomb_is_refused(service: Service, unique_tag: str) -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
+        archive.writestr("[Content_Types].xml", f'<?xml version="1.0"?><Types/><!-- {unique_tag} -->')
         archive.writestr("xl/workbook.xml", '<?xml version="1.0"?><workbook/>')
         archive.writestr("xl/worksheets/sheet1.xml", b"<" + b"A" * (300 * 1024 * 1024) + b">")
     job = service.wait(service.accepted(buffer.getvalue(), "bomb.xlsx"))

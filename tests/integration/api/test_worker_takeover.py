@@ -7,10 +7,9 @@ from datetime import datetime
 
 import requests
 
-from backend.sample_data import generate_sales
 from backend.settings import get_settings
 
-from .conftest import Service, Workers
+from .conftest import Service, Workers, sales_csv
 
 
 def _lease_owner_pid(service: Service, job_id: str) -> int:
@@ -23,9 +22,8 @@ def _lease_owner_pid(service: Service, job_id: str) -> int:
         return int(job.lease_owner.split(":")[1])
 
 
-def test_killed_worker_job_is_finished_by_another(service: Service, workers: Workers) -> None:
-    frame = generate_sales(3000, seed=31, start=datetime(2024, 7, 1), days=3)
-    job_id = service.accepted(frame.write_csv().encode(), "takeover.csv")
+def test_killed_worker_job_is_finished_by_another(service: Service, workers: Workers, unique_tag: str) -> None:
+    job_id = service.accepted(sales_csv(unique_tag, 3000, seed=31, start=datetime(2024, 7, 1), days=3), "takeover.csv")
     job = service.wait_state(job_id, {"indexing"})
     assert job["state"] == "indexing", job
     victim = workers.by_pid(_lease_owner_pid(service, job_id))
