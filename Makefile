@@ -7,10 +7,10 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
 # --- installing -------------------------------------------------------------------------------------------
-install: $(VENV)/.installed var/.system-installed var/.browser-installed frontend/node_modules/.installed ## install everything missing (apt, pip, npm, mvn)
+install: $(VENV)/.installed var/.system-installed frontend/node_modules/.installed ## install what is missing (apt, pip, npm, mvn); Chromium comes with `make e2e`
 
 var/.system-installed: stack/install.sh stack/druid/pom.xml
 	bash stack/install.sh
@@ -60,13 +60,16 @@ check: install ## ruff, mypy --strict, the layer contracts (import-linter), the 
 frontend/dist/index.html: $(shell find frontend/src -type f 2>/dev/null) frontend/index.html frontend/package.json
 	cd frontend && npm run build --silent
 
-e2e: frontend/dist/index.html ## browser tests in Debian's Chromium against the real stack
+e2e: var/.browser-installed frontend/dist/index.html ## browser tests in Debian's Chromium against the real stack (screenshots in var/screenshots)
 	$(BIN)/druid-ingest app down
 	$(BIN)/druid-ingest app up
 	cd frontend && npm run e2e --silent
+
+screenshots: ## the browser tests, saving their screenshots over the README's in docs/screenshots
+	E2E_SCREENSHOTS=docs/screenshots $(MAKE) e2e
 
 bench: up ## benchmarks (ratios measured side by side)
 	$(PY) bench/validate.py
 	$(PY) bench/upload.py
 
-.PHONY: help install up down status demo test check e2e bench
+.PHONY: help install up down status demo test check e2e screenshots bench

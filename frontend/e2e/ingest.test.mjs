@@ -2,13 +2,16 @@
 /**
  * Browser end-to-end: Debian's Chromium driven by playwright-core against a running API + worker + Druid.
  *   E2E_BASE_URL=http://127.0.0.1:8000 npm run e2e
- * Each test saves a screenshot to docs/screenshots/. Every wait has a deadline; none is a fixed sleep.
+ * Each test saves a screenshot to var/screenshots/ (E2E_SCREENSHOTS=docs/screenshots, as `make screenshots` sets it,
+ * refreshes the README's). Every wait has a deadline; none is a fixed sleep.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   BASE_URL,
   JOB_TIMEOUT_MS,
+  SCREENSHOTS,
+  fetchJob,
   invalidSalesFile,
   launchBrowser,
   pageText,
@@ -45,15 +48,17 @@ const count = (text) => Number(text.replace(/[^\d]/g, ''));
 describe('druid-ingest in a browser', () => {
   test('a valid sales CSV reaches succeeded and the page shows what Druid returned', { timeout: JOB_TIMEOUT_MS + 120_000 }, async () => {
     const page = await context.newPage();
-    const file = await validSalesFile(tag);
-    console.log(`# valid file: ${file.source} (${file.rows} rows)`);
+    const file = validSalesFile(tag);
+    const startedAt = Date.now();
     const outcome = await uploadThroughPage(page, file, { screenshot: 'upload' });
-    if (outcome === 'refused') {
-      // The same bytes were uploaded by an earlier run and the API refuses duplicates: check that job instead.
-      const earlier = page.getByRole('link', { name: /Open the earlier job/ });
-      if (!(await earlier.count())) assert.fail(`upload refused: ${await page.locator('#upload-status').innerText()}`);
-      await earlier.click();
-    }
+    // A file generated for this run: refused (a duplicate of an earlier upload) would mean it was not new.
+    if (outcome !== 'job') assert.fail(`upload refused: ${await page.locator('#upload-status').innerText()}`);
+    const jobId = new URL(page.url()).pathname.split('/').pop() ?? '';
+    const job = await fetchJob(jobId);
+    console.log(`# valid file ${file.name} (${file.rows} rows generated for this run): new job ${jobId}`);
+    // This run's job, not an earlier one: it holds this run's file and was created after the upload began.
+    assert.equal(job.filename, file.name, JSON.stringify(job));
+    assert.ok(Date.parse(job.created_at) >= startedAt - 5_000, `job ${jobId} was created at ${job.created_at}, before this run`);
 
     const state = await waitForTerminalState(page);
     assert.equal(state, 'succeeded', `job did not succeed:\n${await pageText(page)}`);
@@ -135,4 +140,4 @@ describe('druid-ingest in a browser', () => {
   }
 });
 
-console.log(`# e2e against ${BASE_URL}, run tag ${tag}`);
+console.log(`# e2e against ${BASE_URL}, run tag ${tag}, screenshots in ${SCREENSHOTS}`);

@@ -1,8 +1,7 @@
 // @ts-check
 /** Shared pieces of the browser end-to-end tests: the browser, the files they upload, waiting with deadlines. */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -13,8 +12,13 @@ export const BASE_URL = (process.env.E2E_BASE_URL ?? 'http://127.0.0.1:8000').re
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** How long a job may take to reach a terminal state (Druid indexing included). */
 export const JOB_TIMEOUT_MS = Number(process.env.E2E_JOB_TIMEOUT_MS ?? 300_000);
-export const SCREENSHOTS = process.env.E2E_SCREENSHOTS ?? path.join(REPO_ROOT, 'docs', 'screenshots');
-export const SAMPLE_CSV = process.env.E2E_SAMPLE_CSV ?? path.join(REPO_ROOT, 'samples', 'sales_sample.csv');
+/**
+ * Where screenshots go: var/screenshots (ignored by git) unless E2E_SCREENSHOTS names another directory, relative
+ * to the repository root; `make screenshots` sets it to docs/screenshots to refresh the README's pictures.
+ */
+export const SCREENSHOTS = path.resolve(REPO_ROOT, process.env.E2E_SCREENSHOTS ?? path.join('var', 'screenshots'));
+/** Rows of the valid file the happy path uploads, generated afresh on every run. */
+export const VALID_ROWS = 1000;
 
 export const TERMINAL = ['succeeded', 'rejected', 'failed', 'cancelled'];
 
@@ -35,23 +39,60 @@ export async function launchBrowser() {
 }
 
 /**
+ * The one polling loop of the browser tests: calls `probe` every `intervalMs` until it resolves to something other
+ * than undefined and returns that; a probe that throws counts as "not yet". At the deadline it throws an error
+ * naming `what` and the last answer (or error) seen.
+ * @template T
+ * @param {() => Promise<T | undefined>} probe
+ * @param {number} timeoutMs
+ * @param {string} what
+ * @param {number} [intervalMs]
+ * @returns {Promise<T>}
+ */
+export async function pollUntil(probe, timeoutMs, what, intervalMs = 250) {
+  const deadline = Date.now() + timeoutMs;
+  /** @type {unknown} */
+  let last;
+  for (;;) {
+    try {
+      const answer = await probe();
+      if (answer !== undefined) return answer;
+      last = undefined;
+    } catch (error) {
+      last = error instanceof Error ? error.message : error;
+    }
+    if (Date.now() >= deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last seen: ${String(last)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/**
  * Waits until the API answers /health, so a backend that is not up fails fast with one clear message.
  * @param {number} [timeoutMs]
  */
 export async function waitForBackend(timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    try {
+  await pollUntil(
+    async () => {
       const r = await fetch(`${BASE_URL}/health`, { signal: AbortSignal.timeout(3000) });
-      if (r.ok) return;
-      last = `HTTP ${r.status}`;
-    } catch (error) {
-      last = error instanceof Error ? error.message : String(error);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`the API at ${BASE_URL} did not answer /health within ${timeoutMs} ms (${last}); set E2E_BASE_URL`);
+      if (!r.ok) throw new Error(`HTTP ${r.status}`);
+      return true;
+    },
+    timeoutMs,
+    `the API at ${BASE_URL} to answer /health (set E2E_BASE_URL to test another)`,
+  );
+}
+
+/**
+ * The job as the API describes it (GET /api/v1/jobs/{id}).
+ * @param {string} jobId
+ * @returns {Promise<Record<string, any>>}
+ */
+export async function fetchJob(jobId) {
+  const r = await fetch(`${BASE_URL}/api/v1/jobs/${jobId}`, { signal: AbortSignal.timeout(10_000) });
+  if (!r.ok) throw new Error(`GET /api/v1/jobs/${jobId}: HTTP ${r.status} ${await r.text()}`);
+  return /** @type {Record<string, any>} */ (await r.json());
 }
 
 /** @param {string} name */
@@ -131,17 +172,14 @@ export function toCsv(rows) {
 }
 
 /**
- * The valid file for test (a): the committed 3,000-row sample when it exists, else 200 generated rows.
+ * The valid file of the happy path, generated afresh for every run: its TransactionIDs and its name carry the run's
+ * tag, so the API has never seen these bytes and ingests them as a new job (a committed file would be refused as a
+ * duplicate from the second run on).
  * @param {string} tag
- * @returns {Promise<{ name: string; buffer: Buffer; rows: number; source: string }>}
+ * @returns {{ name: string; buffer: Buffer; rows: number }}
  */
-export async function validSalesFile(tag) {
-  if (existsSync(SAMPLE_CSV)) {
-    const buffer = await readFile(SAMPLE_CSV);
-    const rows = buffer.toString('utf8').split(/\r?\n/).filter((l) => l.trim() !== '').length - 1;
-    return { name: path.basename(SAMPLE_CSV), buffer, rows, source: SAMPLE_CSV };
-  }
-  return { name: `sales_e2e_${tag}.csv`, buffer: Buffer.from(toCsv(salesRows(200, tag))), rows: 200, source: 'generated' };
+export function validSalesFile(tag) {
+  return { name: `sales_e2e_${tag}.csv`, buffer: Buffer.from(toCsv(salesRows(VALID_ROWS, tag))), rows: VALID_ROWS };
 }
 
 /**
