@@ -50,7 +50,7 @@ test: up check ## ALL TESTS: lint + types, unit, integration (real stack), front
 	cd frontend && npm test --silent
 	$(MAKE) e2e
 
-check: install ## ruff, mypy --strict, the layer contracts (import-linter), the committed OpenAPI document, TypeScript strict, ESLint
+check: install ## ruff, mypy --strict (backend, stack), the layer contracts (import-linter), the committed OpenAPI document, TypeScript strict, ESLint
 	$(BIN)/ruff check backend tests stack bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache

@@ -291,6 +291,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except ValidationError as refused:
+        if refused.title != "Settings":
+            raise
         # Settings refused at start (a default credential in production, a malformed value): say which, briefly.
         reasons = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in refused.errors())
         print(f"druid-ingest: configuration refused: {reasons}", file=sys.stderr)

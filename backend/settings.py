@@ -9,6 +9,7 @@ from typing import Literal, Self
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from backend.cpu_priority import BatchPriority
 
@@ -18,7 +19,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 class Settings(BaseSettings):
     """All configuration. Environment variables are the field names upper-cased with the INGEST_ prefix."""
 
-    model_config = SettingsConfigDict(env_prefix="INGEST_", extra="ignore")
+    # hide_input_in_errors: a refused setting is named, its value (maybe a secret) never printed.
+    model_config = SettingsConfigDict(env_prefix="INGEST_", extra="ignore", hide_input_in_errors=True)
 
     # `production` refuses to start with the shipped default credentials (below), naming the setting to change.
     env: Literal["development", "production"] = "development"
@@ -103,14 +105,19 @@ class Settings(BaseSettings):
         return BatchPriority(self.worker_nice, self.worker_sched_idle)
 
 
-
 _DEFAULT_DATABASE_PASSWORD = "druid_ingest"  # noqa: S105 - the local stack's; refused in production
 
 
 def default_credentials_in_use(settings: Settings) -> list[str]:
     """The INGEST_* settings that still hold a credential this repository ships (fine on a laptop only)."""
     shipped = []
-    if make_url(settings.database_url).password == _DEFAULT_DATABASE_PASSWORD:
+    try:
+        password = make_url(settings.database_url).password
+    except ArgumentError:
+        raise ValueError(
+            "INGEST_DATABASE_URL is not a database URL (postgresql+psycopg://user:password@host:port/db)"
+        ) from None
+    if password == _DEFAULT_DATABASE_PASSWORD:
         shipped.append("INGEST_DATABASE_URL (its password)")
     defaults = Settings.model_fields
     for name in ("s3_access_key", "s3_secret_key"):

@@ -1,8 +1,8 @@
 """The job vocabulary, declared once at the bottom of the import graph: states and the moves between them,
 priorities, what to do with invalid rows, and append or replace.
 
-Migration 0003 turns these into PostgreSQL enum types (their values, in this order), and the API's OpenAPI
-document types the matching fields as enums, so every client sees the exact set.
+Migration 0003 turns these into PostgreSQL enum types (their values in this order; Priority's member names), and
+the API's OpenAPI document types the matching fields as enums, so every client sees the exact set.
 """
 
 from __future__ import annotations
@@ -48,7 +48,8 @@ def allowed_sources(target: JobState) -> frozenset[JobState]:
 
 
 class Priority(IntEnum):
-    """Stored as the integer so the queue orders by it directly (bigger first); clients see the names."""
+    """Stored and shown by name; PostgreSQL's job_priority enum orders LOW < MEDIUM < HIGH like these integers, so
+    the queue orders by the column directly (bigger first)."""
 
     LOW = 1
     MEDIUM = 2

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian machine lacks for the local stack (stack/stackctl.py), and nothing twice:
 # Debian packages only when missing, then Druid's jars from Maven Central into <var_dir>/druid/lib unless
-# that directory already holds a complete copy of settings.druid_version. Prints how long each step took.
+# that directory already holds a complete copy of StackSettings.druid_version (stack/settings.py). Prints how long each step took.
 #
 # Needs the project's Python environment (PYTHON, default .venv/bin/python, with `pip install -e '.[dev]'`)
 # for the settings and the S3 server; the packages come first so that a machine without them gets them anyway.
@@ -33,14 +33,14 @@ fi
 done_step "packages"
 
 # --- Settings (where the jars go, which version) -----------------------------------------------------
-if ! "$PYTHON" -c 'import backend.settings, moto.server' 2>/dev/null; then
+if ! "$PYTHON" -c 'import stack.settings, moto.server' 2>/dev/null; then
   echo "error: $PYTHON cannot import backend and moto: create the venv and run pip install -e '.[dev]'" >&2
   exit 1
 fi
 eval "$("$PYTHON" - <<'EOF'
 import shlex
-from backend.settings import get_settings
-s = get_settings()
+from stack.settings import get_stack_settings
+s = get_stack_settings()
 print(f"VAR_DIR={shlex.quote(str(s.var_dir))}")
 print(f"DRUID_VERSION={shlex.quote(s.druid_version)}")
 EOF

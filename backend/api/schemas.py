@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field
 from backend.pipeline.intake import AcceptedUpload
 from backend.vocabulary import JobState, Mode, OnInvalid
 
-# The names of backend.vocabulary.Priority, highest first (a unit test holds the two together): clients send and
-# see names, the queue orders by the stored integer.
+# The names of backend.vocabulary.Priority, highest first (a unit test holds the two together): what clients send
+# and see, and what the jobs table stores.
 PriorityName = Literal["HIGH", "MEDIUM", "LOW"]
 
 

@@ -28,20 +28,19 @@ def lock_registry(session: Session) -> None:
     session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _REGISTRY_LOCK})
 
 
-def register_definition(session: Session, name: str, druid_datasource: str, definition: dict[str, Any]) -> int:
+def register_definition(session: Session, name: str, druid_datasource: str, definition: dict[str, Any]) -> None:
     """Make `definition` the datasource's current version: version 1 of a new datasource, a new version when it
-    differs from the current one, nothing when it is the same. Returns the current version."""
+    differs from the current one, nothing when it is the same."""
     row = session.get(Datasource, name, with_for_update=True)
     if row is None:
         session.add(Datasource(name=name, druid_datasource=druid_datasource, current_schema_version=1))
         session.flush()
         session.add(SchemaVersion(datasource=name, version=1, definition=definition))
-        return 1
+        return
     current = _version_row(session, name, row.current_schema_version)
     if current is None or current.definition != definition:
         row.current_schema_version += 1
         session.add(SchemaVersion(datasource=name, version=row.current_schema_version, definition=definition))
-    return row.current_schema_version
 
 
 def find_version(session: Session, name: str, version: int | None = None) -> StoredVersion | None:
@@ -50,7 +49,7 @@ def find_version(session: Session, name: str, version: int | None = None) -> Sto
     row = session.get(Datasource, name)
     if row is None:
         return None
-    wanted = version or row.current_schema_version
+    wanted = row.current_schema_version if version is None else version
     stored = _version_row(session, name, wanted)
     if stored is None:
         return None

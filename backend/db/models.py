@@ -38,7 +38,7 @@ JOB_STATE = _pg_enum(JobState, "job_state")
 JOB_PRIORITY = _pg_enum(Priority, "job_priority", by_name=True)
 ON_INVALID = _pg_enum(OnInvalid, "on_invalid")
 INGEST_MODE = _pg_enum(Mode, "ingest_mode")
-# The predicate of the queue's partial index; queries that want the index repeat it exactly.
+# The predicate of the queue's partial index (and the health and metrics queries that count unfinished jobs).
 UNFINISHED = "state NOT IN (" + ", ".join(f"'{s.value}'" for s in sorted(TERMINAL_STATES)) + ")"
 
 

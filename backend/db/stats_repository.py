@@ -129,8 +129,6 @@ def step_durations(session: Session, window: timedelta = STEP_DURATION_WINDOW) -
     return {state: StepDurations(int(n), float(seconds)) for state, n, seconds in rows}
 
 
-
-
 def ping(session: Session) -> None:
     """Raises when PostgreSQL does not answer."""
     session.execute(text("SELECT 1"))

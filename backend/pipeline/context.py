@@ -71,7 +71,7 @@ class StepContext:
             events_repository.add_event(session, job_id, state, message, details)
 
     def update_job(self, job_id: uuid.UUID, **fields: Any) -> None:
-        """Set columns of the job this worker holds (progress, row counts, format)."""
+        """Set columns of the job this worker holds (progress, row counts, Druid row stats)."""
         with session_scope() as session:
             if not jobs_repository.update_fields(session, job_id, self.worker_id, **fields):
                 raise LeaseLost()

@@ -70,9 +70,11 @@ def load_datasource(session: Session, name: str, version: int | None = None) -> 
     """The datasource and its schema: the current version, or the exact `version` a job was accepted with."""
     stored = datasources_repository.find_version(session, name, version)
     if stored is None:
-        if version is not None and name in datasources_repository.datasource_names(session):
-            raise IngestError(ErrorCode.internal_error, f"Schema version {version} of `{name}` is missing.")
-        known = ", ".join(datasources_repository.datasource_names(session))
+        names = datasources_repository.datasource_names(session)
+        if name in names:
+            raise IngestError(ErrorCode.internal_error,
+                              f"Schema version {version or 'current'} of `{name}` is missing.")
+        known = ", ".join(names)
         raise IngestError(
             ErrorCode.unknown_datasource,
             f"Unknown datasource `{name}`. Known datasources: {known or 'none'}.",

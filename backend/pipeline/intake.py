@@ -95,7 +95,7 @@ async def _or_delete(store: ObjectStore, key: str, record: Callable[[], Awaitabl
 def _sniff(head: bytes, size_bytes: int) -> FileFormat:
     """The format the first bytes show, or an IngestError (empty_file, unsupported_format) to answer with now.
 
-    The worker reads the job's format from here and confirms it by reading the whole file."""
+    The job records it; the worker reads the file as this format (its reader refuses what does not parse)."""
     if size_bytes == 0 or not head.strip(b" \t\r\n\xef\xbb\xbf"):
         raise IngestError(ErrorCode.empty_file, "The file is empty: it has no header row and no data.")
     return detect_format(head)

@@ -53,7 +53,8 @@ def validate_and_stage(ctx: StepContext, job: Job) -> None:
         raw = folder / "raw"
         ctx.store.download_file(job.raw_key, raw)
         ctx.check_lease()
-        # Detected from the same head when the upload arrived (backend.pipeline.intake); older jobs may lack it.
+        # Detected from the file's head when it arrived (backend.pipeline.intake); the column allows NULL, so a
+        # row written by other means is detected here the same way.
         fmt = FileFormat(job.format) if job.format else detect_format(read_head(raw))
         schema = job_datasource(job.datasource, job.schema_version).schema
 

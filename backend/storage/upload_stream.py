@@ -210,16 +210,18 @@ async def stream_json_records_to_store(
                 )
             hasher.update(chunk)
             if wrapped is None:
-                start = chunk.lstrip(b" \t\r\n\xef\xbb\xbf")[:1]
-                if not start:
+                # Stored from its first `[` or `{`: a BOM or whitespace before it would stand inside the `[...]`
+                # that wraps a single object.
+                chunk = chunk.lstrip(b" \t\r\n\xef\xbb\xbf")
+                if not chunk:
                     continue
-                if start not in (b"[", b"{"):
+                if chunk[:1] not in (b"[", b"{"):
                     raise IngestError(
                         ErrorCode.invalid_field,
                         "The body must be a JSON object or a JSON array of objects.",
                         {"field": "body"},
                     )
-                wrapped = start == b"{"
+                wrapped = chunk[:1] == b"{"
                 if wrapped:
                     await write_through(writer, b"[")
             await write_through(writer, chunk)

@@ -39,8 +39,14 @@ def test_production_refuses_every_default_credential_by_name(clean_environ: pyte
 
 
 def test_production_refuses_one_default_left(clean_environ: pytest.MonkeyPatch) -> None:
-    with pytest.raises(ValidationError, match=r"set INGEST_S3_SECRET_KEY to values of your own"):
+    with pytest.raises(ValidationError, match=r"set INGEST_S3_SECRET_KEY to values of your own") as refused:
         Settings(env="production", **{**OWN, "s3_secret_key": Settings().s3_secret_key})
+    assert "s3cret-of-ours" not in str(refused.value) and "our-key" not in str(refused.value)
+
+
+def test_a_malformed_database_url_is_named(clean_environ: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValidationError, match=r"INGEST_DATABASE_URL is not a database URL"):
+        Settings(env="production", **{**OWN, "database_url": "not a url"})
 
 
 def test_production_starts_with_credentials_of_its_own(clean_environ: pytest.MonkeyPatch) -> None:

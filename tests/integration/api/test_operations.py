@@ -91,6 +91,19 @@ def test_one_json_record_with_an_error_names_its_position(service: Service, uniq
     assert unknown.status_code == 404 and unknown.json()["code"] == "unknown_datasource"
 
 
+def test_one_json_record_after_a_bom_and_whitespace_is_read_as_that_record(service: Service, unique_tag: str) -> None:
+    # A single object is stored wrapped as `[object]`; what stood before its `{` must not end up inside the array.
+    record = sales(unique_tag, 1, seed=82).to_dicts()[0] | {"Quantity": -2}
+    body = b"\xef\xbb\xbf \r\n" + json.dumps(record).encode()
+    response = requests.post(f"{service.url}/api/v1/datasources/sales/records", data=body,
+                             headers={"Content-Type": "application/json"}, timeout=30)
+    assert response.status_code == 202, response.text
+    job = service.wait(response.json()["job_id"])
+    assert (job["state"], job["format"], job["rows_total"]) == ("rejected", "json", 1), job
+    assert [(e["row"], e["column"]) for e in service.errors(job["job_id"])["items"]] == [(1, "Quantity"),
+                                                                                          (1, "Revenue")]
+
+
 def test_cancel_an_indexing_job_shuts_its_druid_task_down(service: Service, unique_tag: str) -> None:
     job_id = service.accepted(_csv(unique_tag, 300_000, 90, datetime(2024, 11, 1)), "big.csv")
     job = service.wait_state(job_id, {"indexing"}, timeout_s=180)

@@ -4,6 +4,9 @@ Existing rows are converted in place (priority 1/2/3 becomes LOW/MEDIUM/HIGH). T
 purpose: a migration records the schema as it was on that day, and backend/vocabulary.py is the one place the
 code declares them (tests/integration/test_database_schema.py holds the two together).
 
+Stop every API process and worker before running it: code from before 0003 binds integer priorities, and code
+from after it expects the enum types.
+
 Revision ID: 0003
 Revises: 0002
 Create Date: 2026-12-04
