@@ -23,11 +23,24 @@ SUFFIX = "_test"
 _LOCK_KEY = 0x7E57_DB
 
 
+def session_lane() -> int:
+    """INGEST_TEST_LANE=N (1-9) gives a test session a database and ports of its own, so that several sessions
+    (people or agents working side by side) can run against one local stack; 0, the default, is CI's."""
+    lane = int(os.environ.get("INGEST_TEST_LANE", "0") or 0)
+    if not 0 <= lane <= 9:
+        raise RuntimeError(f"INGEST_TEST_LANE must be 0-9, got {lane}")
+    return lane
+
+
 def url_for_tests(main_url: str) -> str:
-    """The tests' database URL: the main one with `_test` after the database name (unchanged if already there)."""
+    """The tests' database URL: the main one with `_test` (`_laneN_test` in lane N) after the database name,
+    unchanged if already there."""
     url = make_url(main_url)
     name = url.database or "druid_ingest"
-    return url.set(database=name if name.endswith(SUFFIX) else name + SUFFIX).render_as_string(hide_password=False)
+    if name.endswith(SUFFIX):
+        return url.render_as_string(hide_password=False)
+    lane = session_lane()
+    return url.set(database=name + (f"_lane{lane}" if lane else "") + SUFFIX).render_as_string(hide_password=False)
 
 
 def use_test_database() -> str:

@@ -20,9 +20,10 @@ import requests
 
 from backend.sample_data import DEFAULT_START, generate_sales
 from backend.settings import REPO_ROOT, get_settings
+from tests.database import session_lane
 from tests.polling import poll_until
 
-API_PORT = 18_765
+API_PORT = 18_765 + 10 * session_lane()  # the session's own port (tests/database.py: lanes)
 UPLOAD_LIMIT = 64 * 1024 * 1024
 TERMINAL = {"succeeded", "rejected", "failed", "cancelled"}
 

@@ -18,7 +18,7 @@ import requests
 from backend.settings import REPO_ROOT
 from tests.polling import poll_until
 
-from .conftest import Service, Workers, sales, sales_csv
+from .conftest import API_PORT, Service, Workers, sales, sales_csv
 
 
 def test_jobs_are_listed_newest_first_and_filtered(service: Service, unique_tag: str) -> None:
@@ -45,7 +45,7 @@ def test_openapi_documents_the_contract(service: Service) -> None:
 
 
 def test_ready_names_what_is_unreachable(service: Service) -> None:
-    env = dict(os.environ, INGEST_API_PORT="18766", INGEST_DRUID_OVERLORD_URL="http://127.0.0.1:9")
+    env = dict(os.environ, INGEST_API_PORT=str(API_PORT + 1), INGEST_DRUID_OVERLORD_URL="http://127.0.0.1:9")
     process = subprocess.Popen([sys.executable, "-m", "backend.cli", "serve", "--port", "18766"], env=env,
                                cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
