@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 
+import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 # Instants as RFC 3339 in UTC with a `Z`, whatever the session's time zone.
@@ -41,11 +42,25 @@ FROM jobs j WHERE j.id = %s
 
 
 async def fetch_job_document(pool: AsyncConnectionPool, job_id: uuid.UUID) -> bytes | None:
-    """The job's JSON document (UTF-8), or None when there is no such job."""
-    async with pool.connection() as connection:
-        cursor = await connection.execute(_JOB_DOCUMENT_SQL, (job_id,), prepare=True)
-        row = await cursor.fetchone()
+    """The job's JSON document (UTF-8), or None when there is no such job.
+
+    After PostgreSQL restarted, the pool's idle connections are dead, and each would fail one request in turn.
+    Checking every connection before use would cost this hottest endpoint a round trip each time; instead, a
+    failed read has the pool test its idle connections (dropping the dead ones) and is tried once more.
+    """
+    try:
+        row = await _fetch(pool, job_id)
+    except psycopg.OperationalError:
+        await pool.check()
+        row = await _fetch(pool, job_id)
     if row is None:
         return None
     document: str = row[0]
     return document.encode()
+
+
+async def _fetch(pool: AsyncConnectionPool, job_id: uuid.UUID) -> tuple[str] | None:
+    async with pool.connection() as connection:
+        cursor = await connection.execute(_JOB_DOCUMENT_SQL, (job_id,), prepare=True)
+        row: tuple[str] | None = await cursor.fetchone()
+    return row

@@ -2,6 +2,12 @@
 
 A job is held with a lease that a heartbeat thread extends. A worker killed at any point stops extending it; once
 it expires another worker claims the job and resumes from the last committed state.
+
+The worker outlives any outage. A step that meets a transient fault is retried with backoff; when PostgreSQL
+stays unreachable beyond that, nothing can be recorded, so the worker lets go of the job (its lease runs out)
+and keeps polling the queue with backoff: once the database is back, the job is claimed again (by this worker or
+another) and resumes from what PostgreSQL says. The retries that could not be recorded meanwhile are written to
+the job's history then.
 """
 
 from __future__ import annotations
@@ -12,8 +18,13 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
 
-from backend.db import jobs_repository
+from sqlalchemy.exc import DBAPIError
+
+from backend.db import events_repository, jobs_repository
 from backend.db.models import Job
 from backend.db.session import session_scope
 from backend.druid.overlord import OverlordClient
@@ -48,6 +59,22 @@ STEPS: dict[JobState, Step] = {
 }
 
 
+@dataclass(frozen=True)
+class UnrecordedEvent:
+    """A retry note the database could not take when it happened; written to the job's history once it can."""
+
+    job_id: uuid.UUID
+    at: datetime
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def is_database_outage(error: BaseException) -> bool:
+    """PostgreSQL unreachable or the connection dropped (Druid's and S3's faults are IngestErrors; a statement
+    PostgreSQL refuses is not an outage)."""
+    return isinstance(error, DBAPIError) and is_transient(error)
+
+
 class Worker:
     def __init__(self, settings: Settings, worker_id: str | None = None) -> None:
         self.settings = settings
@@ -57,6 +84,7 @@ class Worker:
         self.broker = BrokerSqlClient(settings.druid_broker_url, settings.druid_request_timeout_s)
         self.stopping = threading.Event()
         self.current: StepContext | None = None
+        self.unrecorded: list[UnrecordedEvent] = []
 
     def stop(self) -> None:
         """Stop after giving up the current job: its lease is released so another worker takes it at once."""
@@ -68,13 +96,27 @@ class Worker:
         if not keep_registering(self.stopping):
             return  # asked to stop while the database was still unreachable
         log.info("worker started", extra={"worker": self.worker_id})
+        policy = RetryPolicy.from_settings(self.settings)
+        outage = 0  # consecutive rounds the queue could not be read
         while not self.stopping.is_set():
-            if not self.run_once():
+            try:
+                claimed = self.run_once()
+            except Exception as exc:
+                # Whatever happens (PostgreSQL down, a bug), the worker stays: it waits and polls again.
+                outage += 1
+                delay = min(policy.max_s, policy.base_s * 2.0 ** min(outage - 1, 10))
+                log.warning("cannot work the queue; trying again", exc_info=not is_transient(exc),
+                            extra={"error": str(exc).splitlines()[0][:300], "retry_in_s": delay})
+                self.stopping.wait(delay)
+                continue
+            outage = 0
+            if not claimed:
                 self.stopping.wait(self.settings.worker_poll_s)
         log.info("worker stopped", extra={"worker": self.worker_id})
 
     def run_once(self) -> bool:
         """Claim one job and drive it as far as it goes. False when the queue had nothing to claim."""
+        self._record_late_events()
         with session_scope() as session:
             job = jobs_repository.claim_next(session, self.worker_id, self.settings.worker_lease_s)
             job_id = job.id if job else None
@@ -90,8 +132,12 @@ class Worker:
         finally:
             ctx.lease_lost.set()  # also stops the heartbeat
             heartbeat.join()
-            with session_scope() as session:
-                jobs_repository.release(session, job_id, self.worker_id)
+            try:
+                with session_scope() as session:
+                    jobs_repository.release(session, job_id, self.worker_id)
+            except Exception as exc:
+                # The lease runs out by itself; then any worker claims the job again.
+                log.warning("could not release the job; its lease will expire", extra={"error": str(exc)[:300]})
             current_job_id.reset(token)
             self.current = None
         return True
@@ -120,6 +166,12 @@ class Worker:
                         # Steps resume from what Postgres says, so trying the same step again is safe.
                         ctx.lease_lost.wait(delay)
                         continue
+                    if is_database_outage(exc):
+                        # Nothing can be recorded without the database, not even an ending: let go of the job;
+                        # it is claimed again, and resumes, once PostgreSQL answers.
+                        log.warning("database unreachable beyond the retries; leaving the job to be claimed again",
+                                    extra={"error": str(exc).splitlines()[0][:300]})
+                        return
                 if isinstance(exc, IngestError):
                     self._end(ctx, job_id, exc)
                 else:
@@ -132,29 +184,53 @@ class Worker:
     ) -> None:
         reason = exc.message if isinstance(exc, IngestError) else f"{type(exc).__name__}: {exc}"
         log.warning("transient fault; retrying", extra={"reason": reason, "failure": failures, "delay_s": delay})
+        message = f"Transient fault, retrying in {delay:.1f} s ({failures}/{attempts - 1}): {reason}"[:1000]
+        details = {"failure": failures, "delay_s": round(delay, 2)}
         try:
             state = ctx.load_state(job_id) or JobState.queued
-            ctx.add_event(job_id, state, f"Transient fault, retrying in {delay:.1f} s ({failures}/{attempts - 1}): "
-                     f"{reason}"[:1000], {"failure": failures, "delay_s": round(delay, 2)})
-        except Exception:
-            log.exception("could not record the retry (the database may be the fault)")
+            ctx.add_event(job_id, state, message, details)
+        except Exception as record_error:
+            log.warning("could not record the retry now; it is recorded once the database answers",
+                        extra={"error": str(record_error).splitlines()[0][:300]})
+            self.unrecorded.append(UnrecordedEvent(job_id, datetime.now(UTC), message, details))
+
+    def _record_late_events(self) -> None:
+        """Write the retry notes an outage kept out of the jobs' histories, marked with when they happened."""
+        while self.unrecorded:
+            event = self.unrecorded[0]
+            with session_scope() as session:
+                job = jobs_repository.get_job(session, event.job_id)
+                if job is not None:
+                    events_repository.add_event(
+                        session, job.id, job.state, f"{event.message} (recorded late: the database was unreachable)",
+                        {**event.details, "happened_at": event.at.isoformat(), "recorded_late": True},
+                    )
+            self.unrecorded.pop(0)
 
     def _end(self, ctx: StepContext, job_id: uuid.UUID, error: IngestError) -> None:
         """The one place a job's unhappy outcome is decided: data problems reject, everything else fails."""
         target = JobState.rejected if error.is_data_error else JobState.failed
         try:
             ctx.transition(job_id, target, error.message, {"code": error.code.value, **error.details},
-                     code=error.code.value, message=error.message)
+                           code=error.code.value, message=error.message)
         except LeaseLost:
             log.warning("could not record the outcome: the job is no longer ours", extra={"code": error.code})
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            # The database went away at the very end: the job keeps its state and is claimed again, and its step
+            # (deterministic) comes to the same ending once PostgreSQL answers.
+            log.warning("could not record the outcome; the job will be claimed again",
+                        extra={"code": error.code, "error": str(exc).splitlines()[0][:300]})
 
     def _heartbeat(self, ctx: StepContext, job_id: uuid.UUID) -> None:
         while not ctx.lease_lost.wait(self.settings.worker_heartbeat_s):
             try:
                 with session_scope() as session:
                     held = jobs_repository.heartbeat(session, job_id, self.worker_id, self.settings.worker_lease_s)
-            except Exception:
-                log.exception("heartbeat failed; will retry")
+            except Exception as exc:
+                log.warning("heartbeat failed; will retry", exc_info=not is_transient(exc),
+                            extra={"error": str(exc).splitlines()[0][:300]})
                 continue
             if not held:
                 ctx.lease_lost.set()

@@ -53,14 +53,25 @@ class Workers:
 
     log_dir: Path
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    logs: dict[int, tuple[Path, int]] = field(default_factory=dict)  # pid -> (log file, its size at start)
 
     def start(self, **env: str) -> subprocess.Popen[bytes]:
         """A worker with the test settings, plus `env` overrides (INGEST_* names)."""
-        log = (self.log_dir / f"test-worker-{len(self.processes)}.log").open("ab")
-        process = subprocess.Popen([sys.executable, "-m", "backend.cli", "worker"], env={**_service_env(), **env},
-                                   stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
+        path = self.log_dir / f"test-worker-{len(self.processes)}.log"
+        with path.open("ab") as log:
+            process = subprocess.Popen([sys.executable, "-m", "backend.cli", "worker"],
+                                       env={**_service_env(), **env}, stdout=log, stderr=subprocess.STDOUT,
+                                       cwd=REPO_ROOT)
         self.processes.append(process)
+        self.logs[process.pid] = (path, path.stat().st_size)
         return process
+
+    def output_of(self, process: subprocess.Popen[bytes]) -> str:
+        """What the worker has logged since it started (its log file is shared with earlier sessions)."""
+        path, start = self.logs[process.pid]
+        with path.open("rb") as log:
+            log.seek(start)
+            return log.read().decode(errors="replace")
 
     @contextmanager
     def only(self) -> Iterator[Workers]:

@@ -10,9 +10,9 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from backend.settings import REPO_ROOT, get_settings
 from tests.polling import poll_until
 
 from .conftest import Service, sales_csv
+from .tcp_relay import TcpRelay
 
 STEP_STATES = ("queued", "validating", "staging", "submitting", "indexing")
 
@@ -121,49 +122,6 @@ def _access_line(log: Path, request_id: str) -> dict[str, object]:
     return poll_until(entry, 10, f"an access line with request_id {request_id} in {log}", interval_s=0.1)
 
 
-class TcpRelay:
-    """Forwards a local port to Postgres until cut: then new connections are refused and open ones reset."""
-
-    def __init__(self, target: tuple[str, int], port: int = 0) -> None:
-        self.target = target
-        self.listener = socket.create_server(("127.0.0.1", port))
-        self.port: int = self.listener.getsockname()[1]
-        self.sockets: list[socket.socket] = []
-        self.lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(self.target)
-            with self.lock:
-                self.sockets += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pump(source: socket.socket, sink: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            while data := source.recv(65536):
-                sink.sendall(data)
-        with contextlib.suppress(OSError):
-            sink.shutdown(socket.SHUT_WR)
-
-    def cut(self) -> None:
-        # shutdown, not only close: a close leaves the accept() blocked in the other thread listening.
-        with contextlib.suppress(OSError):
-            self.listener.shutdown(socket.SHUT_RDWR)
-        self.listener.close()
-        with self.lock:
-            for s in self.sockets:
-                with contextlib.suppress(OSError):
-                    s.shutdown(socket.SHUT_RDWR)
-                s.close()
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -209,6 +167,34 @@ def test_postgres_down_health_stays_up_and_metrics_say_so(service: Service, log_
             refused = requests.get(endpoint, timeout=30)
             assert refused.status_code == 503, refused.text
             assert refused.json()["code"] == "database_unavailable" and time.monotonic() - started < 15
+    finally:
+        relay.cut()
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_status_reads_recover_at_once_after_postgres_restarts(service: Service, log_dir: Path) -> None:
+    # After a restart every pooled connection of the status endpoint is dead; each used to fail one request with
+    # 503 "terminating connection" (for more than 30 s under a polling page). Reads must succeed at once.
+    database = make_url(get_settings().database_url)
+    relay = TcpRelay((database.host or "127.0.0.1", database.port or 5432))
+    port = _free_port()
+    env = dict(os.environ, INGEST_API_PORT=str(port), INGEST_API_WORKERS="1", INGEST_API_STATUS_CONNECTIONS="4",
+               INGEST_DATABASE_URL=database.set(host="127.0.0.1", port=relay.port).render_as_string(False))
+    with (log_dir / "test-api-postgres-restart.log").open("ab") as log:
+        process = subprocess.Popen([sys.executable, "-m", "backend.cli", "serve", "--port", str(port)], env=env,
+                                   cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    unknown_job = f"{url}/api/v1/jobs/{uuid.uuid4()}"
+    try:
+        poll_until(lambda: requests.get(unknown_job, timeout=5).status_code, 60, f"the API at {url} to read jobs",
+                   accept=lambda status: status == 404, ignore=(requests.RequestException,))
+        # Several connections in the pool: concurrent reads make it open more than one.
+        with ThreadPoolExecutor(8) as pool:
+            assert set(pool.map(lambda _: requests.get(unknown_job, timeout=10).status_code, range(32))) == {404}
+        relay.reset()
+        answers = [requests.get(unknown_job, timeout=15) for _ in range(8)]
+        assert [a.status_code for a in answers] == [404] * 8, [a.text for a in answers if a.status_code != 404]
     finally:
         relay.cut()
         process.terminate()
