@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 from sqlalchemy.orm import Session
 
 from backend.db import jobs_repository
 from backend.db.models import Job
-from backend.druid.overlord import OverlordClient
+from backend.druid.overlord import OverlordClient, TaskStatus
 from backend.errors import ErrorCode, IngestError
 from backend.vocabulary import TERMINAL_STATES, JobState
 
@@ -20,8 +21,17 @@ def _job(session: Session, job_id: uuid.UUID) -> Job:
     return job
 
 
+# How long a cancel waits for Druid to confirm that a shut-down task ended (usually a second or two).
+SHUTDOWN_CONFIRM_S = 15.0
+_CONFIRM_POLL_S = 0.25
+
+
 def cancel_job(session: Session, job_id: uuid.UUID, overlord: OverlordClient) -> Job:
-    """End a job that has not finished; a job whose Druid task runs also has the task shut down."""
+    """End a job that has not finished; a job whose Druid task runs also has the task shut down.
+
+    A cancelled job must have no rows in Druid, so a job whose task already succeeded (its rows are published and
+    only the receipt is pending) can no longer be cancelled: 409.
+    """
     job = _job(session, job_id)
     if job.state in TERMINAL_STATES:
         raise IngestError(
@@ -29,13 +39,20 @@ def cancel_job(session: Session, job_id: uuid.UUID, overlord: OverlordClient) ->
             {"state": job.state},
         )
     task_id = job.druid_task_id
+    event = "Cancelled on request"
     if task_id:
         # Shut the task down first: if the Overlord cannot be reached the job stays as it was, and the caller can
         # try again, rather than a cancelled job whose rows still land.
+        _refuse_if_succeeded(overlord.task_status(task_id), job)
         overlord.shutdown_task(task_id)
+        ended = _wait_for_end(overlord, task_id)
+        _refuse_if_succeeded(ended, job)  # it finished between the look and the shutdown
+        if ended is None or not ended.is_complete:
+            event += f"; Druid task {task_id} was asked to shut down (not ended after {SHUTDOWN_CONFIRM_S:.0f} s)"
+        else:
+            event += f"; Druid task {task_id} shut down (it ended {ended.status})"
     moved = jobs_repository.transition(
-        session, job_id, JobState.cancelled, "Cancelled on request" + (f"; Druid task {task_id} shut down"
-                                                                        if task_id else ""),
+        session, job_id, JobState.cancelled, event,
         details={"druid_task_id": task_id, "previous_state": job.state},
         code=ErrorCode.cancelled.value, message="Cancelled on request.",
     )
@@ -43,6 +60,25 @@ def cancel_job(session: Session, job_id: uuid.UUID, overlord: OverlordClient) ->
         raise IngestError(ErrorCode.conflict, "The job changed state while being cancelled; look again.")
     session.refresh(job)
     return job
+
+
+def _refuse_if_succeeded(status: TaskStatus | None, job: Job) -> None:
+    if status is not None and status.status == "SUCCESS":
+        raise IngestError(
+            ErrorCode.conflict,
+            f"The job's Druid task {status.task_id} already succeeded: its rows are in Druid, so the job can no "
+            "longer be cancelled. It ends once Druid SQL returns its rows.",
+            {"state": job.state, "druid_task_id": status.task_id, "druid_status": status.status},
+        )
+
+
+def _wait_for_end(overlord: OverlordClient, task_id: str) -> TaskStatus | None:
+    deadline = time.monotonic() + SHUTDOWN_CONFIRM_S
+    while True:
+        status = overlord.task_status(task_id)
+        if status is None or status.is_complete or time.monotonic() > deadline:
+            return status
+        time.sleep(_CONFIRM_POLL_S)
 
 
 def retry_job(session: Session, job_id: uuid.UUID) -> Job:
