@@ -10,6 +10,21 @@ import requests
 
 from backend.errors import ErrorCode, IngestError
 
+_REASON_CHARS = 200
+_BODY_IN_DETAILS = 2000
+
+
+def _json_error(response: requests.Response) -> str:
+    """Druid's `{"error": "..."}` message, first line, shortened; empty when the body is not that."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, str) or not error.strip():
+        return ""
+    return error.strip().splitlines()[0][:_REASON_CHARS]
+
 
 @dataclass(frozen=True)
 class TaskStatus:
@@ -38,10 +53,13 @@ class OverlordClient:
 
     @staticmethod
     def _unavailable(response: requests.Response, what: str) -> IngestError:
+        """A short reason for events and people (Druid's own `error` when it sent JSON); the body, capped, in the
+        details: a proxy's or Jetty's HTML error page must not become a job's message."""
+        reason = _json_error(response)
         return IngestError(
             ErrorCode.druid_unavailable,
-            f"Druid Overlord answered {response.status_code} to {what}: {response.text[:300]}",
-            {"status": response.status_code},
+            f"Druid Overlord answered {response.status_code} to {what}" + (f": {reason}" if reason else ""),
+            {"status": response.status_code, "body": response.text[:_BODY_IN_DETAILS]},
         )
 
     def submit_task(self, spec: dict[str, Any]) -> str:
