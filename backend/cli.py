@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from backend.display import display_text
 from backend.settings import REPO_ROOT, get_settings
 
 
@@ -80,28 +81,36 @@ def cmd_push(args: argparse.Namespace) -> int:
     try:
         accepted = client.upload(path, fields, progress)
     except ApiError as error:
-        print(f"\nrefused: {error.body.get('code')}: {error.body.get('message')}", file=sys.stderr)
+        print(f"\nrefused: {error.body.get('code')}: {_shown(error.body.get('message'))}", file=sys.stderr)
         return 2
-    print(f"\njob {accepted['job_id']} queued ({accepted['size_bytes']} bytes)", file=sys.stderr)
+    print(f"\njob {accepted['job_id']} queued: {_shown(accepted['filename'])} ({accepted['size_bytes']} bytes)",
+          file=sys.stderr)
     if not args.wait:
         print(accepted["job_id"])
         return 0
     job = client.wait(accepted["job_id"], args.timeout,
-                      lambda e: print(f"  {e['at'][11:19]}  {e['state']:<11} {e['message']}", file=sys.stderr))
+                      lambda e: print(f"  {e['at'][11:19]}  {e['state']:<11} {_shown(e['message'])}", file=sys.stderr))
     print(job["job_id"])
     if job["state"] == "succeeded":
         print(f"succeeded: {job['druid_rows']} rows in Druid ({job['rows_invalid'] or 0} skipped)", file=sys.stderr)
         return 0
-    print(f"{job['state']}: {job['code']}: {job['message']}", file=sys.stderr)
+    print(f"{job['state']}: {job['code']}: {_shown(job['message'])}", file=sys.stderr)
     if job.get("rows_invalid"):
         _print_errors(client.errors(job["job_id"]))
     return 1
 
 
+def _shown(text: object) -> str:
+    """What the API returns as recorded (a filename, messages quoting a file's columns and values), as a terminal
+    may show it: escape sequences and other control characters escaped (backend.display)."""
+    return display_text("" if text is None else str(text))
+
+
 def _print_errors(errors: dict[str, Any]) -> None:
     print(f"{'row':>8}  {'column':<22} {'rule':<20} message", file=sys.stderr)
     for item in errors["items"]:
-        print(f"{item['row']:>8}  {item['column']:<22} {item['rule']:<20} {item['message']}", file=sys.stderr)
+        print(f"{item['row']:>8}  {_shown(item['column']):<22} {_shown(item['rule']):<20} {_shown(item['message'])}",
+              file=sys.stderr)
     if errors["total"] > len(errors["items"]):
         print(f"... {errors['total'] - len(errors['items'])} more", file=sys.stderr)
 
@@ -112,7 +121,7 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     listing = IngestClient(_api_url(args)).jobs(limit=args.limit)
     for job in listing["items"]:
         print(f"{job['job_id']}  {job['state']:<11} {job['datasource']:<10} {job['rows_valid'] or '-':>9}  "
-              f"{job['filename']}")
+              f"{_shown(job['filename'])}")
     return 0
 
 
@@ -120,20 +129,44 @@ def cmd_status(args: argparse.Namespace) -> int:
     from backend.client import IngestClient
 
     job = IngestClient(_api_url(args)).job(args.job_id)
-    print(f"{job['job_id']}: {job['state']} {job['code'] or ''} {job['message'] or ''}".rstrip())
+    print(f"{job['job_id']}: {job['state']} {job['code'] or ''} {_shown(job['message'])}".rstrip())
+    print(f"  file: {_shown(job['filename'])} ({job['datasource']}, {job['size_bytes']} bytes)")
     for event in job["events"]:
-        print(f"  {event['at']}  {event['state']:<11} {event['message']}")
+        print(f"  {event['at']}  {event['state']:<11} {_shown(event['message'])}")
     return 0 if job["state"] == "succeeded" else 1
 
 
 def _app_processes() -> dict[str, list[str]]:
     exe = [sys.executable, "-m", "backend.cli"]
-    return {"api": [*exe, "serve"], "worker": [*exe, "worker"]}
+    # The worker runs under a supervisor that starts it again if it dies (backend.supervise).
+    return {"api": [*exe, "serve"], "worker": [*exe, "supervise", "worker"]}
+
+
+def cmd_supervise(args: argparse.Namespace) -> int:
+    """Run `druid-ingest <command>` and start it again whenever it exits, until SIGTERM/SIGINT."""
+    import threading
+
+    from backend.cpu_priority import leads_own_session, run_as_batch_work
+    from backend.logging_setup import configure_logging
+    from backend.supervise import supervise
+
+    settings = get_settings()
+    # The supervisor leads the session `app up` starts: its session's CPU group is lowered here, as the worker's
+    # was when it led the session itself, and the worker inherits the priority.
+    run_as_batch_work(settings.worker_priority, session_group=leads_own_session())
+    configure_logging(settings.log_level)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    return supervise([sys.executable, "-m", "backend.cli", args.target], stop)
 
 
 def start_app() -> None:
-    """Start the API and one worker in the background (pid files and logs under var/), unless running."""
+    """Start the API and one supervised worker in the background (pid files and logs under var/), unless the very
+    processes the pid files name still run."""
     import requests
+
+    from backend.supervise import read_pid_file, write_pid_file
 
     settings = get_settings()
     run, logs = settings.var_dir / "run", settings.var_dir / "log"
@@ -141,12 +174,12 @@ def start_app() -> None:
     logs.mkdir(parents=True, exist_ok=True)
     for name, command in _app_processes().items():
         pid_file = run / f"{name}.pid"
-        if pid_file.exists() and _alive(int(pid_file.read_text())):
+        if read_pid_file(pid_file) is not None:
             continue
         with (logs / f"{name}.log").open("ab") as log:
             process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                        cwd=REPO_ROOT, start_new_session=True)
-        pid_file.write_text(str(process.pid))
+        write_pid_file(pid_file, process.pid)
     url = f"http://{settings.api_host}:{settings.api_port}/ready"
     deadline = time.monotonic() + 60
     while True:
@@ -162,28 +195,23 @@ def start_app() -> None:
 
 
 def stop_app() -> None:
+    from backend.supervise import read_pid_file
+
     run = get_settings().var_dir / "run"
     for name in _app_processes():
         pid_file = run / f"{name}.pid"
         if not pid_file.exists():
             continue
-        pid = int(pid_file.read_text())
-        if _alive(pid):
-            os.killpg(pid, signal.SIGTERM)
-            deadline = time.monotonic() + 15
-            while _alive(pid) and time.monotonic() < deadline:
+        proc = read_pid_file(pid_file)
+        if proc is not None:
+            # The whole process group: the supervisor and the worker it runs, or uvicorn and its children.
+            os.killpg(proc.pid, signal.SIGTERM)
+            deadline = time.monotonic() + 40
+            while proc.is_alive() and time.monotonic() < deadline:
                 time.sleep(0.1)
-            if _alive(pid):
-                os.killpg(pid, signal.SIGKILL)
+            if proc.is_alive():
+                os.killpg(proc.pid, signal.SIGKILL)
         pid_file.unlink()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -275,6 +303,9 @@ def build_parser() -> argparse.ArgumentParser:
     openapi.add_argument("--out", default=str(OPENAPI_DOCUMENT))
     openapi.add_argument("--check", action="store_true", help="fail if the file differs from what the app serves")
     openapi.set_defaults(func=cmd_openapi)
+    supervised = sub.add_parser("supervise", help="run a command (worker) and start it again whenever it exits")
+    supervised.add_argument("target", choices=["worker"])
+    supervised.set_defaults(func=cmd_supervise)
     app = sub.add_parser("app", help="start or stop the background API + worker")
     app.add_argument("action", choices=["up", "down"])
     app.set_defaults(func=cmd_app)
