@@ -264,6 +264,26 @@ def cmd_openapi(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_janitor(args: argparse.Namespace) -> int:
+    """One storage sweep now (workers run one every INGEST_JANITOR_INTERVAL_S)."""
+    from datetime import timedelta
+
+    from backend.pipeline.janitor import ALL_PREFIXES, sweep_storage
+    from backend.storage.object_store import get_object_store
+
+    settings = get_settings()
+    min_age = timedelta(seconds=settings.janitor_min_age_s if args.min_age_s is None else args.min_age_s)
+    result = sweep_storage(get_object_store(), min_age, tuple(args.prefix or ALL_PREFIXES))
+    if not result.ran:
+        print("another process is sweeping; nothing done", file=sys.stderr)
+        return 1
+    print(f"aborted {len(result.aborted_uploads)} incomplete upload(s), deleted {len(result.deleted_objects)} "
+          f"orphaned raw object(s) older than {min_age.total_seconds():g} s")
+    for key in (*result.aborted_uploads, *result.deleted_objects):
+        print(f"  {key}")
+    return 0
+
+
 def cmd_app(args: argparse.Namespace) -> int:
     if args.action == "up":
         start_app()
@@ -303,6 +323,10 @@ def build_parser() -> argparse.ArgumentParser:
     openapi.add_argument("--out", default=str(OPENAPI_DOCUMENT))
     openapi.add_argument("--check", action="store_true", help="fail if the file differs from what the app serves")
     openapi.set_defaults(func=cmd_openapi)
+    janitor = sub.add_parser("janitor", help="abort incomplete uploads and delete orphaned raw objects in S3")
+    janitor.add_argument("--min-age-s", type=float, help="only what is older (default INGEST_JANITOR_MIN_AGE_S)")
+    janitor.add_argument("--prefix", action="append", help="only under this key prefix (repeatable)")
+    janitor.set_defaults(func=cmd_janitor)
     supervised = sub.add_parser("supervise", help="run a command (worker) and start it again whenever it exits")
     supervised.add_argument("target", choices=["worker"])
     supervised.set_defaults(func=cmd_supervise)

@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     max_spreadsheet_cells: int = 50_000_000
     max_spreadsheet_inflated_bytes: int = 2 * 1024**3
     max_spreadsheet_ratio: int = 200
+    # The storage janitor (backend.pipeline.janitor): workers sweep this often, removing incomplete multipart
+    # uploads and raw objects no job holds once they are this old (older than any upload still in progress).
+    janitor_interval_s: float = Field(default=600.0, gt=0)
+    janitor_min_age_s: float = Field(default=6 * 3600.0, ge=0)
 
     # Where the service keeps its working files (validation scratch space), logs and PIDs of `druid-ingest app`.
     var_dir: Path = REPO_ROOT / "var"

@@ -19,6 +19,8 @@ from backend.db.stats_repository import (
     step_durations,
     totals_by_state,
 )
+from backend.db.storage_sweeps_repository import removed_by_kind
+from backend.pipeline.janitor import INCOMPLETE_UPLOAD, ORPHANED_RAW_OBJECT
 from backend.vocabulary import TERMINAL_STATES, JobState
 
 log = logging.getLogger("backend.metrics")
@@ -42,7 +44,7 @@ class JobStoreCollector(Collector):
     def collect(self) -> Iterable[Metric]:
         started = time.perf_counter()
         failed = False
-        for part in (self._job_families, self._active_families, self._step_families):
+        for part in (self._job_families, self._active_families, self._step_families, self._storage_families):
             if failed and time.perf_counter() - started > SCRAPE_BUDGET_S:
                 break  # a sick database: answer within Prometheus' default 10 s scrape timeout instead
             try:
@@ -85,6 +87,15 @@ class JobStoreCollector(Collector):
         for priority, n in active.queued.items():
             depth.add_metric([priority], n)
         yield depth
+
+    def _storage_families(self, session: Session) -> Iterator[Metric]:
+        removed = CounterMetricFamily("druid_ingest_storage_removed",
+                                      "What the storage janitor removed: incomplete uploads, orphaned raw objects",
+                                      labels=["kind"])
+        counts = removed_by_kind(session)
+        for kind in (INCOMPLETE_UPLOAD, ORPHANED_RAW_OBJECT):
+            removed.add_metric([kind], counts.get(kind, 0))
+        yield removed
 
     def _step_families(self, session: Session) -> Iterator[Metric]:
         steps = step_durations(session, self.window)

@@ -129,3 +129,14 @@ class JobError(Base):
     rule: Mapped[str] = mapped_column(String(64))
     value: Mapped[str | None] = mapped_column(Text)
     message: Mapped[str] = mapped_column(Text)
+
+
+class StorageSweep(Base):
+    """One object or incomplete upload the storage janitor removed (backend.pipeline.janitor)."""
+
+    __tablename__ = "storage_sweeps"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    kind: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(Text)

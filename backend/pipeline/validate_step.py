@@ -22,6 +22,7 @@ from backend.formats.file_format import FileFormat
 from backend.formats.reader import ReadLimits
 from backend.pipeline.context import LeaseLost, StepContext
 from backend.pipeline.datasources import job_datasource
+from backend.pipeline.janitor import abort_incomplete_staging
 from backend.pipeline.staging import StagedFormat
 from backend.pipeline.validate_file import OutputFiles, ValidationTally, validate_to_files
 from backend.settings import Settings
@@ -48,6 +49,8 @@ def validate_and_stage(ctx: StepContext, job: Job) -> None:
     recording = job.state == JobState.validating
     workdir = ctx.settings.var_dir / "work"
     workdir.mkdir(parents=True, exist_ok=True)
+    if not recording:
+        abort_incomplete_staging(ctx.store, job.id)  # what an earlier worker, killed while staging, left behind
     with tempfile.TemporaryDirectory(dir=workdir, prefix=f"{job.id}-") as tmp:
         folder = Path(tmp)
         raw = folder / "raw"

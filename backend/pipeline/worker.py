@@ -16,10 +16,11 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError
@@ -34,6 +35,7 @@ from backend.logging_setup import current_job_id
 from backend.pipeline.context import LeaseLost, StepContext
 from backend.pipeline.datasources import keep_registering
 from backend.pipeline.index_step import follow_task
+from backend.pipeline.janitor import sweep_storage
 from backend.pipeline.retry import RetryPolicy, is_transient
 from backend.pipeline.submit_step import submit
 from backend.pipeline.validate_step import validate_and_stage
@@ -98,7 +100,11 @@ class Worker:
         log.info("worker started", extra={"worker": self.worker_id})
         policy = RetryPolicy.from_settings(self.settings)
         outage = 0  # consecutive rounds the queue could not be read
+        next_sweep = time.monotonic() + self.settings.janitor_interval_s
         while not self.stopping.is_set():
+            if time.monotonic() >= next_sweep:
+                next_sweep = time.monotonic() + self.settings.janitor_interval_s
+                self._sweep_storage()
             try:
                 claimed = self.run_once()
             except Exception as exc:
@@ -193,6 +199,13 @@ class Worker:
             log.warning("could not record the retry now; it is recorded once the database answers",
                         extra={"error": str(record_error).splitlines()[0][:300]})
             self.unrecorded.append(UnrecordedEvent(job_id, datetime.now(UTC), message, details))
+
+    def _sweep_storage(self) -> None:
+        try:
+            sweep_storage(self.store, timedelta(seconds=self.settings.janitor_min_age_s))
+        except Exception as exc:
+            log.warning("storage sweep failed; trying again later", exc_info=not is_transient(exc),
+                        extra={"error": str(exc).splitlines()[0][:300]})
 
     def _record_late_events(self) -> None:
         """Write the retry notes an outage kept out of the jobs' histories, marked with when they happened."""

@@ -15,13 +15,33 @@ def safe_filename(filename: str) -> str:
     return cleaned[-120:]
 
 
+RAW_PREFIX = "raw/"
+STAGED_PREFIX = "staged/"
+REPORTS_PREFIX = "reports/"
+
+
 def raw_key(job_id: uuid.UUID, filename: str) -> str:
-    return f"raw/{job_id}/{safe_filename(filename)}"
+    return f"{RAW_PREFIX}{job_id}/{safe_filename(filename)}"
+
+
+def job_id_of(key: str) -> uuid.UUID | None:
+    """The job a key belongs to (raw/, staged/ or reports/<job id>/...), or None if it names none."""
+    parts = key.split("/", 2)
+    if len(parts) < 3:
+        return None
+    try:
+        return uuid.UUID(parts[1])
+    except ValueError:
+        return None
+
+
+def staged_prefix(job_id: uuid.UUID) -> str:
+    return f"{STAGED_PREFIX}{job_id}/"
 
 
 def staged_key(job_id: uuid.UUID, attempt: int, extension: str) -> str:
     """The staged rows of one attempt; `extension` says their format (backend.pipeline.staging.StagedFormat)."""
-    return f"staged/{job_id}/attempt-{attempt}/rows.{extension}"
+    return f"{staged_prefix(job_id)}attempt-{attempt}/rows.{extension}"
 
 
 def rejects_key(job_id: uuid.UUID) -> str:

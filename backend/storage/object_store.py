@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -73,6 +75,38 @@ class ObjectStore:
 
     def check_reachable(self) -> None:
         self.client.head_bucket(Bucket=self.bucket)
+
+    def incomplete_uploads(self, prefix: str) -> list[IncompleteUpload]:
+        """Multipart uploads under `prefix` that were started and neither completed nor aborted."""
+        found: list[IncompleteUpload] = []
+        with _storage_errors(f"listing incomplete uploads under {prefix}"):
+            for page in self.client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket,
+                                                                                      Prefix=prefix):
+                found += [IncompleteUpload(u["Key"], u["UploadId"], u["Initiated"]) for u in page.get("Uploads", [])]
+        return found
+
+    def abort_upload(self, upload: IncompleteUpload) -> None:
+        with _storage_errors(f"aborting the upload of {upload.key}"):
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=upload.key, UploadId=upload.upload_id)
+
+    def objects(self, prefix: str) -> Iterator[StoredObject]:
+        with _storage_errors(f"listing {prefix}"):
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    yield StoredObject(item["Key"], item["LastModified"])
+
+
+@dataclass(frozen=True)
+class IncompleteUpload:
+    key: str
+    upload_id: str
+    initiated: datetime
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    last_modified: datetime
 
 
 class MultipartWriter:
