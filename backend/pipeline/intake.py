@@ -25,6 +25,9 @@ from backend.storage.upload_stream import stream_form_to_store, stream_json_reco
 from backend.vocabulary import JobState
 
 RECORDS_FILENAME = "records.json"
+# The longest filename a job records, in characters: what common file systems allow, and plenty for a person.
+MAX_FILENAME_CHARS = 255
+_MAX_EXTENSION_CHARS = 16
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,7 @@ async def accept_form_upload(
         body, content_type, lambda filename: store.start_upload(keys.raw_key(job_id, filename)),
         max_file_bytes=max_file_bytes, head_bytes=HEAD_BYTES, on_field=on_field,
     )
-    filename = form.filename or "upload"
+    filename = recorded_filename(form.filename or "upload")
 
     async def record() -> AcceptedUpload:
         accepted = AcceptedUpload(job_id, filename, _sniff(form.head, form.size_bytes), form.size_bytes,
@@ -90,6 +93,22 @@ async def _or_delete(store: ObjectStore, key: str, record: Callable[[], Awaitabl
         # Nothing half-recorded: the job was not committed, so the stored object goes too.
         await run_sync(store.delete, key)
         raise
+
+
+def recorded_filename(sent: str) -> str:
+    """The filename a job records: what the client sent, with two exceptions.
+
+    A NUL becomes U+FFFD, the replacement character (PostgreSQL text cannot hold NUL; undecodable bytes are already
+    U+FFFD). A name over MAX_FILENAME_CHARS keeps its start and its extension around an ellipsis (U+2026).
+    Anything else, control characters and escape sequences included, is kept as sent: the record says what the
+    client sent, and every client shows it through one display function (backend.display).
+    """
+    name = sent.replace("\x00", "\ufffd")
+    if len(name) <= MAX_FILENAME_CHARS:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    suffix = f"{dot}{extension}" if stem and len(extension) < _MAX_EXTENSION_CHARS else ""
+    return name[: MAX_FILENAME_CHARS - 1 - len(suffix)] + "\u2026" + suffix
 
 
 def _sniff(head: bytes, size_bytes: int) -> FileFormat:

@@ -48,7 +48,7 @@ class _FormCollector:
         self.part = _Part()
         self.header_field = bytearray()
         self.header_value = bytearray()
-        self.headers: dict[str, str] = {}
+        self.headers: dict[str, bytes] = {}
         self.pending = bytearray()
         self.hasher = hashlib.sha256()
         self.head = bytearray()
@@ -71,12 +71,14 @@ class _FormCollector:
         self.headers = {}
 
     def _header_end(self) -> None:
-        self.headers[self.header_field.decode("latin-1").lower()] = self.header_value.decode("utf-8", "replace")
+        # Kept as bytes: parse_options_header takes bytes as they are, whereas a str it encodes as latin-1, which
+        # failed (500) on any name beyond latin-1 ("売上.csv") and garbled the latin-1 ones ("café.csv").
+        self.headers[self.header_field.decode("latin-1").lower()] = bytes(self.header_value)
         self.header_field.clear()
         self.header_value.clear()
 
     def _headers_finished(self) -> None:
-        _, params = parse_options_header(self.headers.get("content-disposition", ""))
+        _, params = parse_options_header(self.headers.get("content-disposition", b""))
         self.part.name = params.get(b"name", b"").decode("utf-8", "replace")
         raw_filename = params.get(b"filename")
         self.part.filename = raw_filename.decode("utf-8", "replace") if raw_filename is not None else None
