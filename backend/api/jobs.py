@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
+from backend.api.csv_download import spreadsheet_safe
 from backend.api.deps import SessionDep, SettingsDep, StoreDep
 from backend.api.schemas import (
     ErrorBody,
@@ -129,15 +130,22 @@ def get_errors(
     responses={**_NOT_FOUND, 200: {"content": {"text/csv": {}}}},
     response_class=StreamingResponse,
     summary="The invalid rows as CSV, with an `errors` column",
+    description=(
+        "For people: a cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage return (and is no plain "
+        "number such as `-5`) is quoted and prefixed with `'`, so a spreadsheet shows it as text instead of running "
+        "it as a formula. The object in S3 (`reports/<job>/rejects.csv`) keeps the exact values for programs."
+    ),
 )
 def get_rejects(session: SessionDep, store: StoreDep, job_id: uuid.UUID) -> StreamingResponse:
     job = _job_or_404(session, job_id)
     key = keys.rejects_key(job.id)
     if not job.rows_invalid or not store.exists(key):
         raise IngestError(ErrorCode.not_found, "This job has no rejected rows.", {"job_id": str(job_id)})
+    # safe_filename: ASCII letters, digits and `._-` only, so no control character or quote reaches the header
+    # (the recorded name may hold anything a client sent, backend.display).
     filename = f"{keys.safe_filename(job.filename).rsplit('.', 1)[0]}-rejects.csv"
     return StreamingResponse(
-        store.iter_object(key),
+        spreadsheet_safe(store.iter_object(key)),
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -1,6 +1,8 @@
-"""What a client names its file must not reach a person's terminal as instructions, nor break the upload: a NUL
-byte is no 500, a name in any script is recorded exactly, control characters and escape sequences are recorded as
-sent but displayed escaped (CLI, Content-Disposition), and a name is capped in length."""
+"""What a client names its file, and what the rejects CSV carries, must not reach a person's terminal or
+spreadsheet as instructions, nor break the upload: a NUL byte is no 500, a name in any script is recorded exactly,
+control characters and escape sequences are recorded as sent but displayed escaped (CLI, Content-Disposition), a
+name is capped in length, and formulas in the rejects download are neutralised while the S3 copy keeps the exact
+values."""
 
 from __future__ import annotations
 
@@ -15,8 +17,9 @@ from typing import Any
 
 import polars as pl
 import requests
+from mypy_boto3_s3 import S3Client
 
-from backend.settings import REPO_ROOT
+from backend.settings import REPO_ROOT, Settings
 
 from .conftest import Service, sales
 
@@ -130,3 +133,50 @@ def test_a_long_filename_is_capped_keeping_its_extension(service: Service, uniqu
     assert len(recorded) == 255
     assert recorded.startswith("quarterly-xxx") and recorded.endswith("\u2026.csv")
     assert accepted.json()["filename"] == recorded
+
+
+FORMULAS = {
+    "ProductName": '=HYPERLINK("http://evil.example","click")',
+    "CustomerID": "+cmd|' /C calc'!A0",
+    "ProductLine": "@SUM(1+1)*cmd|' /C calc'!A0",
+    "Country": "-2+3+cmd|' /C calc'!A0",
+}
+
+
+def test_the_rejects_download_neutralises_formulas_and_s3_keeps_exact_values(
+    service: Service, unique_tag: str, s3: S3Client, settings: Settings
+) -> None:
+    cells = {
+        1: {"Quantity": "0", **FORMULAS},
+        2: {"Quantity": "-5", "ProductName": "\t=1+1", "CustomerID": "\r=1+1"},
+        # A quoted field with a line break: a formula after the break is no cell start; one before it is.
+        3: {"Quantity": "0", "ProductName": "line one\n=not a cell start", "CustomerID": "=1+1\nsecond line"},
+    }
+    job_id = service.accepted(_rejected_csv(unique_tag, 8, cells), "formulas.csv", on_invalid="skip")
+    job = service.wait(job_id)
+    assert job["rows_invalid"] == 4, job
+
+    response = requests.get(f"{service.url}/api/v1/jobs/{job_id}/rejects", timeout=10)
+    assert response.status_code == 200
+    downloaded = list(csv.DictReader(io.StringIO(response.text, newline="")))
+    stored = s3.get_object(Bucket=settings.s3_bucket, Key=f"reports/{job_id}/rejects.csv")["Body"].read().decode()
+    exact = list(csv.DictReader(io.StringIO(stored, newline="")))
+    by_row = {int(r["__row"]): r for r in downloaded}
+    exact_by_row = {int(r["__row"]): r for r in exact}
+    assert set(by_row) == set(exact_by_row) == {2, 3, 4, 5}
+
+    for column, value in FORMULAS.items():
+        assert exact_by_row[3][column] == value  # S3, for programs: exact
+        assert by_row[3][column] == "'" + value  # the download, for people: inert text
+    assert by_row[4]["ProductName"] == "'\t=1+1" and by_row[4]["CustomerID"] == "'\r=1+1"
+    assert by_row[4]["Quantity"] == "-5"  # a plain number stays a number
+    assert by_row[5]["ProductName"] == "line one\n=not a cell start"
+    assert by_row[5]["CustomerID"] == "'=1+1\nsecond line"
+    for row, record in by_row.items():  # everything else exactly as stored
+        for column, value in record.items():
+            original = exact_by_row[row][column]
+            assert value == (f"'{original}" if original[:1] in ("=", "+", "@", "\t", "\r") else original) or (
+                original.startswith("-") and value in {original, f"'{original}"}
+            ), (row, column, value, original)
+    # Every cell a spreadsheet would run as a formula was quoted and prefixed in the bytes themselves.
+    assert '"\'=HYPERLINK(""http://evil.example"",""click"")"' in response.text

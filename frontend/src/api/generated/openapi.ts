@@ -116,7 +116,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The invalid rows as CSV, with an `errors` column */
+        /**
+         * The invalid rows as CSV, with an `errors` column
+         * @description For people: a cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage return (and is no plain number such as `-5`) is quoted and prefixed with `'`, so a spreadsheet shows it as text instead of running it as a formula. The object in S3 (`reports/<job>/rejects.csv`) keeps the exact values for programs.
+         */
         get: operations["get_rejects_api_v1_jobs__job_id__rejects_get"];
         put?: never;
         post?: never;
