@@ -217,3 +217,13 @@ def sales(tag: str, rows: int, seed: int = 7, start: datetime = DEFAULT_START, d
 
 def sales_csv(tag: str, rows: int, seed: int = 7, start: datetime = DEFAULT_START, days: int = 30) -> bytes:
     return sales(tag, rows, seed, start, days).write_csv().encode()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The fault matrix (tests/integration/api/test_fault_matrix.py), when any of it ran."""
+    from .fault_matrix import ROWS, table
+
+    if ROWS:
+        terminalreporter.section("fault matrix")
+        for line in table():
+            terminalreporter.write_line(line)

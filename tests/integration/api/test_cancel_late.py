@@ -7,6 +7,7 @@ import requests
 from tests.polling import poll_until
 
 from .conftest import Service, Workers, sales_csv
+from .fault_matrix import ROWS, FaultRow
 
 
 def test_cancel_after_the_druid_task_succeeded_is_refused_and_the_job_lands(
@@ -37,3 +38,5 @@ def test_cancel_after_the_druid_task_succeeded_is_refused_and_the_job_lands(
     assert job["druid_rows"] == job["rows_valid"] == 2_000
     assert service.landed(job_id)[0] == 2_000
     assert not any(e["state"] == "cancelled" for e in job["events"])
+    ROWS.append(FaultRow("cancel after the Druid task succeeded (409)", 1, job["state"], "1 task(s), 1 attempt(s)",
+                         "yes", None))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import time
 
 from sqlalchemy.engine import make_url
 
@@ -10,6 +10,7 @@ from backend.settings import get_settings
 from tests.polling import poll_until
 
 from .conftest import Service, Workers, sales_csv
+from .fault_matrix import ROWS, FaultRow
 from .tcp_relay import TcpRelay
 
 
@@ -34,6 +35,7 @@ def test_worker_outlives_a_postgres_outage_and_finishes_the_job(
         assert "leaving the job to be claimed again" in workers.output_of(worker)
         assert worker.poll() is None, "the worker exited during the outage"
         relay = TcpRelay((database.host or "127.0.0.1", database.port or 5432), port=relay.port)
+        back_at = time.monotonic()
         try:
             job = service.wait(job_id, timeout_s=240)
         finally:
@@ -43,4 +45,6 @@ def test_worker_outlives_a_postgres_outage_and_finishes_the_job(
     assert service.landed(job_id)[0] == 200_000
     late = [e for e in job["events"] if e["details"].get("recorded_late")]
     assert late and all("Transient fault" in e["message"] for e in late), job["events"]
-    assert str(uuid.UUID(job_id)) == job["job_id"]
+    assert job["druid_task_id"].endswith("attempt-1")
+    ROWS.append(FaultRow("PostgreSQL unreachable for the worker, mid-validation", 1, job["state"],
+                         "1 task(s), 1 attempt(s)", "yes", time.monotonic() - back_at))
