@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from backend.errors import ErrorCode, IngestError
+from backend.formats.display import NAMES_SHOWN, display_names, first_names
 
 
 @dataclass(frozen=True)
@@ -44,11 +45,11 @@ def match_columns(found: list[str], expected: list[str], required: list[str]) ->
         mapping[name] = schema_name
     ambiguous = {schema_name: names for schema_name, names in claimed.items() if len(names) > 1}
     if ambiguous:
-        described = "; ".join(f"{schema_name}: {names!r}" for schema_name, names in ambiguous.items())
+        described = "; ".join(f"{schema_name}: {display_names(names)}" for schema_name, names in ambiguous.items())
         raise IngestError(
             ErrorCode.malformed_file,
             f"Several header cells name the same column ({described}). Keep one of each and upload again.",
-            {"duplicate_columns": ambiguous},
+            {"duplicate_columns": {schema_name: first_names(names) for schema_name, names in ambiguous.items()}},
         )
     required_set = set(required)
     missing = [name for name in required if name not in claimed]
@@ -56,12 +57,21 @@ def match_columns(found: list[str], expected: list[str], required: list[str]) ->
     return ColumnMatch(mapping=mapping, extra=extra, missing=missing, missing_optional=missing_optional)
 
 
-def require_columns(match: ColumnMatch, found: list[str]) -> None:
-    """Raise IngestError(missing_columns) naming the required columns `match` did not find."""
+def require_columns(match: ColumnMatch, found: list[str], *, keyed: bool = False) -> None:
+    """Raise IngestError(missing_columns) naming the required columns `match` did not find.
+
+    `keyed`: the file's columns are the keys of JSON records, not the cells of a header row. The message lists
+    every missing column (the schema's, a bounded list) but only the first of the file's own names, with their
+    count: the file itself holds them all.
+    """
     if match.missing:
+        if keyed:
+            lacks = f"The JSON records lack required field(s): {', '.join(match.missing)}. Keys found"
+        else:
+            lacks = f"The header row lacks required column(s): {', '.join(match.missing)}. Found"
+        count = f" ({len(found):,} in all)" if len(found) > NAMES_SHOWN else ""
         raise IngestError(
             ErrorCode.missing_columns,
-            f"The header row lacks required column(s): {', '.join(match.missing)}. "
-            f"Found: {', '.join(repr(name) for name in found) or 'no columns'}.",
-            {"missing": match.missing, "found": found},
+            f"{lacks}{count}: {display_names(found) if found else 'none'}.",
+            {"missing": match.missing, "found": first_names(found), "found_total": len(found)},
         )

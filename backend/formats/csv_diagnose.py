@@ -30,5 +30,8 @@ def find_csv_problem(path: Path, delimiter: str, header_fields: int) -> CsvProbl
                 if len(record) > header_fields:
                     return CsvProblem(row, f"it has {len(record)} fields but the header has {header_fields}")
         except csv.Error as error:
+            if "field limit" in str(error):
+                return CsvProblem(row + 1, f"a field is longer than {csv.field_size_limit():,} characters; "
+                                  "a quote opened and never closed?")
             return CsvProblem(row + 1, f"its quoting is broken ({error}); a quote opened and never closed?")
     return None

@@ -1,4 +1,5 @@
-"""CSV: delimiter sniffed, Windows-1252 transcoded, every value read as String, in constant memory.
+"""CSV: delimiter sniffed, Windows-1252 transcoded, lone-CR line ends turned into LF (Polars reads only LF and
+CRLF; see text_encoding.lf_copy_if_lone_cr), every value read as String, in constant memory.
 
 Polars' streaming engine (`scan_csv` + `collect_batches`) reads ahead a bounded amount, in raw chunks of
 POLARS_CSV_CHUNK_SIZE bytes (32 MB by default, two per thread in flight). On 2 cores that read-ahead held
@@ -23,7 +24,7 @@ from backend.formats.csv_dialect import CsvHeader, decode_sample, read_header, s
 from backend.formats.detect import read_head
 from backend.formats.limits import ReadLimits
 from backend.formats.tabular import ROW_COLUMN, TabularFile, estimate_rows, streamed_batches
-from backend.formats.text_encoding import utf8_copy_if_needed
+from backend.formats.text_encoding import lf_copy_if_lone_cr, utf8_copy_if_needed
 
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 # Polars reads it when a query starts (see the module docstring for why 8 MB).
@@ -35,23 +36,31 @@ class CsvFile(TabularFile):
     """A CSV file; read it through `batches`, `map_column` or `read_column_rows`."""
 
     def __init__(self, path: Path, limits: ReadLimits) -> None:
-        utf8 = utf8_copy_if_needed(path)
-        source = utf8 or path
+        temporaries: list[Path] = []
         try:
+            utf8 = utf8_copy_if_needed(path)
+            if utf8 is not None:
+                temporaries.append(utf8)
+            source = utf8 or path
             head = read_head(source)
+            line_feeds = lf_copy_if_lone_cr(source, head)
+            if line_feeds is not None:
+                temporaries.append(line_feeds)
+                source = line_feeds
+                head = read_head(source)
             sample = decode_sample(head)
             delimiter = sniff_delimiter(sample)
             header = read_header(source, delimiter)
         except BaseException:
-            if utf8 is not None:
-                utf8.unlink(missing_ok=True)
+            for temporary in temporaries:
+                temporary.unlink(missing_ok=True)
             raise
         super().__init__(
             path,
             limits,
             columns=header.names,
             approx_total_rows=max(estimate_rows(head, source.stat().st_size) - header.row, 0),
-            temporary_paths=[utf8] if utf8 is not None else [],
+            temporary_paths=temporaries,
         )
         if not header.names:
             self.close()

@@ -86,10 +86,11 @@ def detect_format(head: bytes) -> FileFormat:
 
 
 def _text_format(text: bytes) -> FileFormat:
-    # A CSV header may start with "[" or "{" (e.g. "[ID],Name"): JSON only if the next token fits JSON.
+    # A CSV header may start with "[" or "{" (e.g. "[ID],Name"): JSON only if the next token fits JSON. An array
+    # of arrays is JSON too, so that its reader says it is not an array of objects.
     first = text[:1]
     after = text[1:].lstrip(_WHITESPACE)[:1]
-    if first == b"[" and after in (b"{", b"]", b""):
+    if first == b"[" and after in (b"{", b"[", b"]", b""):
         return FileFormat.json
     if first == b"{" and after in (b'"', b"}", b""):
         return FileFormat.ndjson

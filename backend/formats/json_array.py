@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from backend.errors import ErrorCode, IngestError
+from backend.formats.json_diagnose import MAX_JSON_DEPTH, JsonRefused, JsonTooDeep, decode_bounded, json_type
 
 _CHUNK_CHARS = 1 << 20
 _SPACE = re.compile(r"[ \t\r\n]*")
@@ -94,7 +95,11 @@ class _ArrayCopier:
             if pos >= len(self.text):
                 raise _malformed(self.record + 1, "the file ends before the array is closed with ']'")
             try:
-                value, end = decode(self.text, pos)
+                value, end = decode_bounded(decode, self.text, pos)
+            except JsonTooDeep as error:
+                raise _malformed(self.record + 1, str(error), {"max_depth": MAX_JSON_DEPTH}) from None
+            except JsonRefused as error:
+                raise _malformed(self.record + 1, str(error)) from None
             except json.JSONDecodeError as error:
                 if not self.eof and _maybe_cut_short(error, self.text):
                     self.refill(pos)
@@ -111,7 +116,7 @@ class _ArrayCopier:
                 raise _malformed(self.record + 1, f"expected ',' or ']' after it, found {found}")
             self.record += 1
             if not isinstance(value, dict):
-                raise _malformed(self.record, f"it is a JSON {type(value).__name__}, not an object")
+                raise _malformed(self.record, f"it is {json_type(value)}, not an object")
             element = self.text[pos:end]
             if "\n" in element or "\r" in element:
                 element = element.replace("\r", " ").replace("\n", " ")
@@ -132,10 +137,10 @@ def _maybe_cut_short(error: json.JSONDecodeError, text: str) -> bool:
     return error.pos >= len(text) - 8 or error.msg.startswith("Unterminated string")
 
 
-def _malformed(record: int, reason: str) -> IngestError:
+def _malformed(record: int, reason: str, details: dict[str, int] | None = None) -> IngestError:
     return IngestError(
         ErrorCode.malformed_file,
         f"Record {record} of the JSON array is malformed: {reason}. "
         "The file must be one JSON array of objects with plain values.",
-        {"record": record},
+        {"record": record, **(details or {})},
     )

@@ -3,9 +3,82 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+MAX_JSON_DEPTH = 100
+"""How deep objects and arrays may nest in a record. Records are flat; Python's decoder itself gives up (with a
+RecursionError) somewhere below 1,000 levels, depending on how deep the caller's stack already is."""
+
+TOO_DEEP = f"it nests objects or arrays more than {MAX_JSON_DEPTH} levels deep"
+
+
+class JsonRefused(ValueError):
+    """Valid JSON this service does not read; the message says why, to follow "Record N is malformed:"."""
+
+
+class JsonTooDeep(JsonRefused):
+    """A JSON value nested deeper than MAX_JSON_DEPTH."""
+
+    def __init__(self) -> None:
+        super().__init__(TOO_DEEP)
+
+
+def _refused(error: ValueError) -> JsonRefused:
+    # Python refuses to turn more than sys.get_int_max_str_digits() (4,300) digits into an int.
+    return JsonRefused(f"it holds a number too long to read ({str(error).split(':')[0].lower()})")
+
+
+def decode_bounded(decode: Callable[[str, int], tuple[Any, int]], text: str, pos: int = 0) -> tuple[Any, int]:
+    """`decode(text, pos)` (JSONDecoder.raw_decode), raising JsonRefused (JsonTooDeep for a value nested too
+    deep) for what it cannot hold; json.JSONDecodeError for what is not JSON."""
+    try:
+        value, end = decode(text, pos)
+    except RecursionError:
+        raise JsonTooDeep() from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError as error:
+        raise _refused(error) from None
+    # Counting brackets runs in C; only a value with more than one is walked (a flat record has one).
+    if text.count("{", pos, end) + text.count("[", pos, end) > 1 and _deeper_than(value, MAX_JSON_DEPTH):
+        raise JsonTooDeep()
+    return value, end
+
+
+def loads_bounded(text: str) -> Any:
+    """json.loads, raising JsonRefused for what this service does not read: a value nested too deep (JsonTooDeep),
+    NaN or Infinity (Python's extension of JSON, which Polars refuses), a number of more than 4,300 digits."""
+    try:
+        value = json.loads(text, parse_constant=_no_constant)
+    except RecursionError:
+        raise JsonTooDeep() from None
+    except (json.JSONDecodeError, JsonRefused):
+        raise
+    except ValueError as error:
+        raise _refused(error) from None
+    if _deeper_than(value, MAX_JSON_DEPTH):
+        raise JsonTooDeep()
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise JsonRefused(f"it holds {name}, which JSON does not allow (write null, or the number as text)")
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """True if `value` nests objects or arrays more than `limit` levels deep (walked without recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, dict | list) else []
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        for child in item.values() if isinstance(item, dict) else item:
+            if isinstance(child, dict | list):
+                stack.append((child, depth + 1))
+    return False
 
 
 @dataclass(frozen=True)
@@ -14,6 +87,7 @@ class JsonProblem:
 
     line: int
     reason: str
+    details: dict[str, int] | None = None
 
 
 def numbered_lines(path: Path) -> Iterable[tuple[int, str]]:
@@ -32,11 +106,15 @@ def find_json_line_problem(
         if not text:
             continue
         try:
-            record = json.loads(text)
+            record = loads_bounded(text)
         except json.JSONDecodeError as error:
             return JsonProblem(number, f"it is not valid JSON ({error.msg} at column {error.colno})")
+        except JsonTooDeep as error:
+            return JsonProblem(number, str(error), {"max_depth": MAX_JSON_DEPTH})
+        except JsonRefused as error:
+            return JsonProblem(number, str(error))
         if not isinstance(record, dict):
-            return JsonProblem(number, f"it holds a JSON {type(record).__name__}, not an object")
+            return JsonProblem(number, f"it holds {json_type(record)}, not an object")
         for field in wanted:
             if isinstance(record.get(field), dict | list):
                 return JsonProblem(number, f"field {field!r} holds a list or object, not a plain value")
@@ -49,7 +127,17 @@ def keys_in_order(lines: Iterable[tuple[int, str]]) -> list[str]:
     for _, line in lines:
         text = line.strip()
         if text:
-            record = json.loads(text)
+            record = loads_bounded(text)
             if isinstance(record, dict):
                 seen.update(dict.fromkeys(record))
     return list(seen)
+
+
+
+_JSON_TYPES = {dict: "object", list: "array", str: "string", int: "number", float: "number", bool: "boolean",
+               type(None): "null"}
+
+
+def json_type(value: Any) -> str:
+    """What a decoded JSON value is, in JSON's words ("a JSON array", not Python's "list")."""
+    return f"a JSON {_JSON_TYPES.get(type(value), type(value).__name__)}"

@@ -18,6 +18,7 @@ import polars as pl
 
 from backend.errors import ErrorCode, IngestError
 from backend.formats.detect import read_head
+from backend.formats.display import display_names
 from backend.formats.json_diagnose import find_json_line_problem, keys_in_order, numbered_lines
 from backend.formats.limits import ReadLimits
 from backend.formats.tabular import ROW_COLUMN, TabularFile, estimate_rows, streamed_batches
@@ -29,6 +30,8 @@ _STRIPPED = " \t\r\n\ufeff"  # the BOM rides on the first line; \r on every line
 
 class NdjsonFile(TabularFile):
     """A newline-delimited JSON file; `record_word` names the unit in messages ("line", or "record")."""
+
+    keyed = True
 
     def __init__(
         self,
@@ -75,7 +78,7 @@ class NdjsonFile(TabularFile):
         numbered = list(zip(head.get_column(ROW_COLUMN), head.get_column(_LINE), strict=True))
         problem = find_json_line_problem(numbered)
         if problem is not None:
-            raise self._malformed(problem.line, problem.reason)
+            raise self._malformed(problem.line, problem.reason, problem.details)
         return keys_in_order(numbered)
 
     def _decoded(self, file_columns: list[str]) -> pl.LazyFrame:
@@ -111,19 +114,19 @@ class NdjsonFile(TabularFile):
                 ErrorCode.malformed_file,
                 f"The JSON file could not be read ({str(error).splitlines()[0]}).",
             )
-        return self._malformed(problem.line, problem.reason)
+        return self._malformed(problem.line, problem.reason, problem.details)
 
     def _numbered_lines(self) -> Iterator[tuple[int, str]]:
         yield from numbered_lines(self.source)
 
-    def _malformed(self, number: int, reason: str) -> IngestError:
+    def _malformed(self, number: int, reason: str, details: dict[str, int] | None = None) -> IngestError:
         return IngestError(
             ErrorCode.malformed_file,
             f"{self.record_word.capitalize()} {number} of the file is malformed: {reason}. "
             "Each record must be a JSON object of plain values.",
-            {self.record_word: number},
+            {self.record_word: number, **(details or {})},
         )
 
     def _shape_description(self) -> str:
-        return f"objects with keys {', '.join(self.columns)} but no values in them"
+        return f"objects with keys {display_names(self.columns)} but no values in them"
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import polars as pl
 
 from backend.errors import ErrorCode, IngestError
+from backend.formats.display import NAME_CHARS, display_text
 from backend.formats.limits import ReadLimits
 from backend.formats.tabular import ROW_COLUMN, TabularFile, streamed_batches
 
@@ -24,11 +25,25 @@ class ParquetFile(TabularFile):
         except OSError as error:  # the footer check of the reader raises plain OSError for some damage
             raise _corrupt(error) from error
         super().__init__(path, limits, columns=list(schema), approx_total_rows=int(total))
+        self._dtypes = dict(schema)
 
     def _scan(self, file_columns: list[str]) -> pl.LazyFrame:
         return pl.scan_parquet(self.path, row_index_name=ROW_COLUMN, row_index_offset=1).select(
-            pl.col(ROW_COLUMN).cast(pl.Int64), *(pl.col(name) for name in file_columns)
+            pl.col(ROW_COLUMN).cast(pl.Int64), *(self._plain(name) for name in file_columns)
         )
+
+    def _plain(self, name: str) -> pl.Expr:
+        """The column as a value the validator converts: nested and duration types are refused by name, bytes
+        are read as UTF-8 text (a value that is not fails the read, as malformed)."""
+        dtype = self._dtypes[name]
+        if isinstance(dtype, pl.List | pl.Array | pl.Struct | pl.Duration | pl.Object):
+            raise IngestError(
+                ErrorCode.malformed_file,
+                f"The Parquet column {display_text(name, NAME_CHARS)!r} holds {dtype} values, not plain ones "
+                "(text, numbers, dates, times). Export it as a column of plain values and upload again.",
+                {"column": display_text(name, NAME_CHARS), "dtype": str(dtype)},
+            )
+        return pl.col(name).cast(pl.String) if dtype == pl.Binary else pl.col(name)
 
     def _frames(self, file_columns: list[str]) -> Iterator[pl.DataFrame]:
         yield from streamed_batches(self._scan(file_columns), self.limits.batch_rows, _corrupt)

@@ -25,7 +25,7 @@ from backend.errors import ErrorCode, IngestError
 from backend.formats.file_format import FileFormat
 from backend.formats.limits import ReadLimits
 from backend.formats.tabular import ROW_COLUMN, TabularFile, slices
-from backend.formats.xlsx_guard import inspect_xlsx, too_many_cells
+from backend.formats.xlsx_guard import formulas_without_value, inspect_xlsx, too_many_cells
 
 _NAMES = {FileFormat.xlsx: "Excel workbook (.xlsx)", FileFormat.xls: "Excel 97-2003 workbook (.xls)"}
 
@@ -34,7 +34,8 @@ class SpreadsheetFile(TabularFile):
     """The first sheet of a workbook, loaded whole and handed out in batch_rows slices."""
 
     def __init__(self, path: Path, limits: ReadLimits, fmt: FileFormat) -> None:
-        header_row = inspect_xlsx(path, limits).first_row if fmt is FileFormat.xlsx else 1
+        shape = inspect_xlsx(path, limits) if fmt is FileFormat.xlsx else None
+        header_row = shape.first_row if shape is not None else 1
         self.format = fmt
         try:
             sheet = fastexcel.read_excel(path).load_sheet(
@@ -58,6 +59,8 @@ class SpreadsheetFile(TabularFile):
         self._frame = _with_microseconds(frame).with_row_index(ROW_COLUMN, offset=header_row + 1)
         self._frame = self._frame.with_columns(pl.col(ROW_COLUMN).cast(pl.Int64))
         super().__init__(path, limits, columns=list(frame.columns), approx_total_rows=frame.height)
+        if shape is not None:
+            self._formula_rows = _rows_by_column(formulas_without_value(path), shape.first_column, self.columns)
 
     def _frames(self, file_columns: list[str]) -> Iterator[pl.DataFrame]:
         yield from slices(self._frame.select(ROW_COLUMN, *file_columns), self.limits.batch_rows)
@@ -70,10 +73,25 @@ class SpreadsheetFile(TabularFile):
         return f"a header row with {len(self.columns)} columns on sheet {self.sheet_name!r}"
 
 
+def _rows_by_column(cells: list[tuple[int, int]], first_column: int, columns: list[str]) -> dict[str, frozenset[int]]:
+    # calamine's frame starts at the sheet's first used column, which <dimension> names.
+    rows: dict[str, set[int]] = {}
+    for column, row in cells:
+        index = column - first_column
+        if 0 <= index < len(columns):
+            rows.setdefault(columns[index], set()).add(row)
+    return {name: frozenset(found) for name, found in rows.items()}
+
+
 def _with_microseconds(frame: pl.DataFrame) -> pl.DataFrame:
-    # The validator and the staging writer work in microseconds, as do openpyxl and Druid's ingestion.
+    # The validator and the staging writer work in microseconds, as do openpyxl and Druid's ingestion. A duration
+    # cell (a time-of-day or elapsed-time format) has no place in a row of values; as ISO 8601 text ("PT3H") the
+    # validator reports it where it is, with its value (no Polars cast turns a Duration into text).
     return frame.with_columns(
-        pl.col(name).cast(pl.Datetime("us", dtype.time_zone))
-        for name, dtype in frame.schema.items()
-        if isinstance(dtype, pl.Datetime) and dtype.time_unit != "us"
+        *(
+            pl.col(name).cast(pl.Datetime("us", dtype.time_zone))
+            for name, dtype in frame.schema.items()
+            if isinstance(dtype, pl.Datetime) and dtype.time_unit != "us"
+        ),
+        *(pl.col(name).dt.to_string("iso") for name, dtype in frame.schema.items() if isinstance(dtype, pl.Duration)),
     )

@@ -16,6 +16,7 @@ import polars as pl
 from polars._typing import EngineType
 
 from backend.errors import ErrorCode, IngestError
+from backend.formats.display import first_names
 from backend.formats.limits import ReadLimits
 
 ROW_COLUMN = "__row"
@@ -24,6 +25,9 @@ ROW_COLUMN = "__row"
 
 class TabularFile(ABC):
     """An opened tabular file. Use as a context manager: some formats leave temporary files to remove."""
+
+    keyed = False
+    """True when the columns are the keys of JSON records rather than the cells of a header row (for messages)."""
 
     def __init__(
         self,
@@ -38,6 +42,7 @@ class TabularFile(ABC):
         self.columns = columns
         self.approx_total_rows = approx_total_rows
         self.blank_rows_skipped = 0
+        self._formula_rows: dict[str, frozenset[int]] = {}
         self._temporary_paths = list(temporary_paths or [])
 
     # -- what each format implements ------------------------------------------------------------------------
@@ -85,7 +90,8 @@ class TabularFile(ABC):
                 ErrorCode.no_data_rows,
                 f"The file has no data rows: it holds {self._shape_description()}. "
                 "Add at least one row of data under the header.",
-                {"columns": self.columns, "blank_rows_skipped": self.blank_rows_skipped},
+                {"columns": first_names(self.columns), "columns_total": len(self.columns),
+                 "blank_rows_skipped": self.blank_rows_skipped},
             )
 
     def map_column(self, name: str, query: Callable[[pl.LazyFrame], pl.LazyFrame]) -> pl.DataFrame:
@@ -100,6 +106,13 @@ class TabularFile(ABC):
         if not parts:
             return query(pl.LazyFrame(schema={ROW_COLUMN: pl.Int64, name: pl.String})).collect()
         return pl.concat(parts)
+
+    def formula_rows(self) -> dict[str, frozenset[int]]:
+        """For each file column, the rows whose cell holds a formula with no saved value (read as empty).
+
+        Only a spreadsheet has them; its reader says which, so that their errors can say why they are empty.
+        """
+        return self._formula_rows
 
     def text_is_plain(self) -> bool:
         """True only if no text value of this file can hold a comma, a double quote or a line break.

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 import tempfile
 from pathlib import Path
 
 from backend.errors import ErrorCode, IngestError
 
 _CHUNK_BYTES = 1 << 20
+_LONE_CR = re.compile(rb"\r(?!\n)")
 _FALLBACK = "cp1252"
 
 
@@ -38,6 +40,32 @@ def utf8_copy_if_needed(path: Path) -> Path | None:
             {"byte_offset": offset, "line": line},
         )
     return _transcode(path, _FALLBACK)
+
+
+def lf_copy_if_lone_cr(path: Path, head: bytes) -> Path | None:
+    """None unless the file ends its lines with a lone CR (classic Mac OS, Excel's "CSV (Macintosh)"), which
+    Polars does not read as line breaks; then the path of a copy next to it with LF instead, made chunk by chunk.
+
+    `head` is the file's start: a file is taken for lone-CR when its head holds a CR and no LF. In the copy every
+    CR not followed by LF becomes LF (a line break inside a quoted value too); the caller deletes it.
+    """
+    if b"\r" not in head or b"\n" in head:
+        return None
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".lf", dir=path.parent)
+    target = Path(name)
+    try:
+        with path.open("rb") as source, os.fdopen(handle, "wb") as sink:
+            held = b""
+            while chunk := source.read(_CHUNK_BYTES):
+                chunk = held + chunk
+                # A CR at the end of a chunk may be the first half of a CRLF: decide with the next chunk.
+                held = b"\r" if chunk.endswith(b"\r") else b""
+                sink.write(_LONE_CR.sub(b"\n", chunk[: len(chunk) - len(held)]))
+            sink.write(held.replace(b"\r", b"\n"))
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    return target
 
 
 def _first_invalid_utf8(path: Path) -> tuple[int, bool] | None:

@@ -23,14 +23,20 @@ from backend.formats.limits import ReadLimits
 
 _CHUNK_BYTES = 64 * 1024
 _CELL_REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
+# A cell that holds a formula (<f>...</f> or a shared <f .../>) and nothing else, or an empty <v>.
+_EMPTY_FORMULA = re.compile(
+    rb'<c\s[^>]*?\br="([A-Z]{1,3})(\d+)"[^>]*>\s*<f\b[^>]*(?:/>|>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>'
+)
 
 
 @dataclass(frozen=True)
 class XlsxSheetShape:
-    """first_row: the 1-based row of the first cell with a value; declared_cells: from <dimension>, if any."""
+    """first_row: the 1-based row of the first cell with a value; declared_cells: from <dimension>, if any;
+    first_column: the 1-based column <dimension> starts at (1 without one)."""
 
     first_row: int
     declared_cells: int | None
+    first_column: int = 1
 
 
 def inspect_xlsx(path: Path, limits: ReadLimits) -> XlsxSheetShape:
@@ -45,6 +51,7 @@ def inspect_xlsx(path: Path, limits: ReadLimits) -> XlsxSheetShape:
     with archive:
         _check_sizes(archive.infolist(), limits)
         try:
+            _refuse_dtds(archive)
             sheet = _first_sheet_entry(archive)
             shape = _sheet_shape(archive, sheet)
         except (zipfile.BadZipFile, ElementTree.ParseError, OSError, EOFError, ValueError) as error:
@@ -86,6 +93,41 @@ def too_many_cells(cells: int, limits: ReadLimits) -> IngestError:
         "Split it into smaller files, or export it as CSV.",
         {"cells": cells, "limit": limits.max_spreadsheet_cells},
     )
+
+
+def _refuse_dtds(archive: zipfile.ZipFile) -> None:
+    """Refuse a workbook any of whose XML parts (shared strings, styles, ...) declares a DTD.
+
+    Workbook writers never emit one; the DTD would stand in the part's prolog, at its start.
+    """
+    for entry in archive.infolist():
+        if entry.filename.endswith((".xml", ".rels")) and not entry.is_dir():
+            with archive.open(entry) as stream:
+                if b"<!DOCTYPE" in stream.read(_CHUNK_BYTES):
+                    raise ValueError(f"{entry.filename} declares a DTD")
+
+
+def formulas_without_value(path: Path) -> list[tuple[int, int]]:
+    """(column, row), both 1-based, of the first sheet's cells that hold a formula and no saved value.
+
+    A workbook written by a program (openpyxl, for one) stores formulas without computing them; calamine then
+    reads the cell as empty. The sheet's XML is streamed through a regular expression, chunk by chunk.
+    """
+    found: list[tuple[int, int]] = []
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open(_first_sheet_entry(archive)) as stream:
+            tail = b""
+            while chunk := stream.read(_CHUNK_BYTES):
+                text = tail + chunk
+                cut = text.rfind(b"</c>") + 4 if b"</c>" in text else 0
+                if b"<f" in text[:cut]:
+                    found.extend((_column_index(m.group(1).decode()), int(m.group(2)))
+                                 for m in _EMPTY_FORMULA.finditer(text, 0, cut))
+                # Keep an unfinished cell for the next chunk (a cell larger than a few chunks is no formula cell).
+                tail = text[cut:][-4 * _CHUNK_BYTES :]
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+        raise _malformed(f"its parts could not be read ({error})") from error
+    return found
 
 
 def _parse_small_part(archive: zipfile.ZipFile, name: str) -> ElementTree.Element:
@@ -133,6 +175,7 @@ def _scan_sheet_start(stream: IO[bytes]) -> XlsxSheetShape:
     parser: ElementTree.XMLPullParser[ElementTree.Element]
     parser = ElementTree.XMLPullParser(events=("start", "end"))
     declared: int | None = None
+    first_column = 1
     row_number = 0
     first_chunk = True
     while chunk := stream.read(_CHUNK_BYTES):
@@ -147,15 +190,16 @@ def _scan_sheet_start(stream: IO[bytes]) -> XlsxSheetShape:
             name = _local(element.tag)
             if event == "start" and name == "dimension":
                 declared = _cells_in_range(element.get("ref", ""))
+                first_column = _first_column(element.get("ref", ""))
             elif event == "start" and name == "row":
                 row_number = int(element.get("r", row_number + 1))
             elif event == "end" and name in ("v", "is") and row_number:
-                return XlsxSheetShape(first_row=row_number, declared_cells=declared)
+                return XlsxSheetShape(first_row=row_number, declared_cells=declared, first_column=first_column)
             elif event == "end" and name == "row":
                 element.clear()
             elif event == "end" and name == "sheetData":
-                return XlsxSheetShape(first_row=1, declared_cells=declared)
-    return XlsxSheetShape(first_row=1, declared_cells=declared)
+                return XlsxSheetShape(first_row=1, declared_cells=declared, first_column=first_column)
+    return XlsxSheetShape(first_row=1, declared_cells=declared, first_column=first_column)
 
 
 def _cells_in_range(ref: str) -> int | None:
@@ -166,6 +210,11 @@ def _cells_in_range(ref: str) -> int | None:
     rows = [int(match.group(2)) for match in parsed if match]
     cols = [_column_index(match.group(1)) for match in parsed if match]
     return (max(rows) - min(rows) + 1) * (max(cols) - min(cols) + 1)
+
+
+def _first_column(ref: str) -> int:
+    match = _CELL_REF.match(ref.upper().split(":")[0])
+    return _column_index(match.group(1)) if match else 1
 
 
 def _column_index(letters: str) -> int:

@@ -32,6 +32,7 @@ from backend.validation.validator import (
     ERROR_REPORT_SCHEMA,
     RowError,
     find_duplicate_values,
+    note_formula_cells,
     repeated_hashes,
     validate_batch,
     value_hashes,
@@ -49,6 +50,7 @@ class ValidationTally:
     errors_total: int = 0
     error_sample: list[RowError] = field(default_factory=list)
     extra_columns: list[str] = field(default_factory=list)
+    used_columns: list[str] = field(default_factory=list)  # the file's names of the schema columns it has
     min_ts: datetime | None = None
     max_ts: datetime | None = None
     staged_format: StagedFormat = StagedFormat.csv
@@ -84,7 +86,7 @@ def validate_to_files(
 ) -> ValidationTally:
     with open_tabular(raw, fmt, limits) as table:
         match = match_columns(table.columns, schema.column_names, schema.required_columns)
-        require_columns(match, table.columns)
+        require_columns(match, table.columns, keyed=table.keyed)
         found_for = {canonical: found for found, canonical in match.mapping.items()}
         run = _Pass(table, match.mapping, schema, out, table.text_is_plain, lineage_id=lineage_id, now=now,
                     error_sample_limit=error_sample_limit, on_batch=on_batch)
@@ -99,6 +101,7 @@ def validate_to_files(
                 {column: duplicates.get(column, frozenset()) for column in schema.unique_columns}, second_pass=True
             )
         tally.extra_columns = list(match.extra)
+        tally.used_columns = list(match.mapping)
     return tally
 
 
@@ -123,6 +126,8 @@ class _Pass:
         schema = self.schema
         tally = ValidationTally(second_pass=second_pass)
         hashes: dict[str, list[pl.Series]] = {column: [] for column in schema.unique_columns}
+        formula_rows = {self.wanted[name]: rows for name, rows in self.table.formula_rows().items()
+                        if name in self.wanted}
         staged = StagedRows(self.out.staged, schema.timestamp_column, self.lineage_id, plain_text=self.plain_text)
         with (
             BackgroundStager(staged) as stager,
@@ -135,6 +140,7 @@ class _Pass:
                     for column, parts in hashes.items():
                         parts.append(value_hashes(batch.lazy(), column).collect().get_column(column))
                 result = validate_batch(batch, schema, duplicates=duplicates, now=self.now)
+                result = note_formula_cells(result, formula_rows)
                 stager.stage(result.valid)
                 if result.rows_invalid:
                     result.invalid.write_csv(rejects, include_header=tally.rows_invalid == 0)

@@ -16,8 +16,9 @@ from backend.db import jobs_repository, row_errors_repository
 from backend.db.models import Job
 from backend.db.session import session_scope
 from backend.druid.spec import day_intervals
-from backend.errors import ErrorCode
+from backend.errors import ErrorCode, IngestError
 from backend.formats.detect import detect_format, read_head
+from backend.formats.display import NAMES_SHOWN, display_names, display_text, displayable_error, first_names
 from backend.formats.file_format import FileFormat
 from backend.formats.reader import ReadLimits
 from backend.pipeline.context import LeaseLost, StepContext
@@ -33,6 +34,7 @@ from backend.vocabulary import JobState, OnInvalid
 PROGRESS_VALIDATED = 60
 PROGRESS_STAGED = 70
 _PROGRESS_READING = 55  # validation spans progress 1..56
+SAMPLE_VALUE_CHARS = 1_000  # of a value in the stored error sample
 _CONTENT_TYPES = {StagedFormat.csv: "text/csv; charset=utf-8", StagedFormat.ndjson: "application/x-ndjson"}
 
 
@@ -68,15 +70,28 @@ def validate_and_stage(ctx: StepContext, job: Job) -> None:
                 ctx.update_job(job.id, rows_total=tally.rows_total, progress=1 + int(done * _PROGRESS_READING))
 
         out = OutputFiles.in_folder(folder)
-        tally = validate_to_files(
-            raw, fmt, schema, read_limits(ctx.settings), out, lineage_id=str(job.id),
-            now=datetime.now(UTC), error_sample_limit=ctx.settings.error_sample_limit, on_batch=on_batch,
-        )
+        try:
+            tally = validate_to_files(
+                raw, fmt, schema, read_limits(ctx.settings), out, lineage_id=str(job.id),
+                now=datetime.now(UTC), error_sample_limit=ctx.settings.error_sample_limit, on_batch=on_batch,
+            )
+        except IngestError as error:
+            # A refusal may quote the file (header names, a record): stored and shown escaped and bounded.
+            raise displayable_error(error) from error.__cause__
         if recording and tally.extra_columns:
-            ctx.add_event(job.id, JobState.validating,
-                     f"Ignoring {len(tally.extra_columns)} column(s) not in the schema: "
-                     f"{', '.join(tally.extra_columns)}", {"extra_columns": tally.extra_columns, "level": "warning"})
+            ctx.add_event(job.id, JobState.validating, *_ignored_columns_event(tally.extra_columns, tally.used_columns))
         _finish(ctx, job, tally, out, recording)
+
+
+def _ignored_columns_event(extra: list[str], used: list[str]) -> tuple[str, dict[str, Any]]:
+    """The warning for columns the schema does not know: their count and first names; the columns that were used
+    are listed whole (at most the schema's), so that every ignored one is known: the file's others."""
+    message = f"Ignoring {len(extra)} column(s) not in the schema: {display_names(extra)}"
+    if len(extra) > NAMES_SHOWN:
+        message += f". Every column of the file other than {display_names(used, len(used))} was ignored"
+    details = {"extra_columns": first_names(extra), "extra_columns_total": len(extra),
+               "used_columns": first_names(used, len(used)), "level": "warning"}
+    return message, details
 
 
 def _finish(ctx: StepContext, job: Job, tally: ValidationTally, out: OutputFiles, recording: bool) -> None:
@@ -113,7 +128,9 @@ def _record_validation(
             moved = jobs_repository.transition(
                 session, job.id, JobState.rejected, f"{summary}; {why}.", details=counts,
                 lease_owner=ctx.worker_id, code=ErrorCode.validation_failed.value,
-                message=f"{summary}; {why}. See /api/v1/jobs/{job.id}/errors.", progress=100, **counts,
+                # No API path here: the message is for people, and each client shows the errors in its own place
+                # (the page's table, the CLI's listing; GET /api/v1/jobs/{id}/errors for programs).
+                message=f"{summary}; {why}.", progress=100, **counts,
             )
         else:
             skipped = f"; {summary}, skipped" if tally.rows_invalid else ""
@@ -126,5 +143,8 @@ def _record_validation(
 
 
 def _error_row(error: RowError) -> dict[str, Any]:
-    return {"row_number": error.row, "column": error.column, "rule": error.rule, "value": error.value,
-            "message": error.message}
+    # The sample is for people (and PostgreSQL text holds no NUL): control characters escaped, long values cut.
+    # The exact values are in the error report and the rejects file in S3.
+    value = None if error.value is None else display_text(error.value, SAMPLE_VALUE_CHARS)
+    return {"row_number": error.row, "column": error.column, "rule": error.rule, "value": value,
+            "message": display_text(error.message)}

@@ -13,6 +13,7 @@ from backend.schema.declaration import ColumnSpec, ColumnType, RowCheck, RuleKin
 
 TYPE = "type"
 REQUIRED = "required"
+REQUIRED_PROBLEM = "is required"
 
 # The problem for one cell value; built once per (column, rule) because a batch can have many failing cells.
 ProblemFormatter = Callable[[str | None], str]
@@ -36,7 +37,7 @@ def problem_formatter(spec: ColumnSpec, rule: str, *, now: datetime | None) -> P
     if rule == TYPE:
         return _quoting(f"{_TYPE_PROBLEMS[spec.type]}, got ")
     if rule == REQUIRED:
-        return lambda _: "is required"
+        return lambda _: REQUIRED_PROBLEM
     kind = RuleKind(rule)
     if kind is RuleKind.not_blank:
         return lambda _: "must not be blank"
@@ -85,8 +86,17 @@ def format_instant(instant: datetime | None) -> str:
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+QUOTED_CHARS = 200
+"""How much of a cell value a message quotes (the value itself is in the error report whole)."""
+
+
 def quoted(value: str | None) -> str:
-    return "nothing" if value is None else repr(value)
+    """The value as a message quotes it: repr (control characters escaped), cut after QUOTED_CHARS."""
+    if value is None:
+        return "nothing"
+    if len(value) > QUOTED_CHARS:
+        return f"{value[:QUOTED_CHARS]!r}... ({len(value):,} characters)"
+    return repr(value)
 
 
 def _quoting(prefix: str) -> ProblemFormatter:

@@ -9,6 +9,7 @@ valid row.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -84,6 +85,36 @@ class BatchResult:
 
     def first_errors(self, count: int) -> list[RowError]:
         return [RowError(*row) for row in self.error_report.head(count).iter_rows()]
+
+
+FORMULA_NOTE = ("the cell holds a formula with no saved value; open and save the file in Excel, "
+                "or export the values, and upload it again")
+
+
+def note_formula_cells(result: BatchResult, formula_rows: Mapping[str, frozenset[int]]) -> BatchResult:
+    """`result` with each `required` error on a cell that holds an unsaved formula saying so.
+
+    `formula_rows`: for each schema column, the rows whose cell holds a formula with no saved value (a spreadsheet
+    written by a program that does not compute formulas; its reader sees an empty cell).
+    """
+    if not result.rows_invalid or not formula_rows:
+        return result
+    is_formula = pl.lit(False)
+    for column, rows in formula_rows.items():
+        is_formula = is_formula | ((pl.col("column") == column) & pl.col("row").is_in(sorted(rows)))
+    noted = pl.col("message") + pl.lit(f": {FORMULA_NOTE}")
+    report = result.error_report.with_columns(
+        pl.when(is_formula & (pl.col("rule") == messages.REQUIRED)).then(noted).otherwise(pl.col("message"))
+        .alias("message")
+    )
+    errors = pl.col(ERRORS_COLUMN)
+    for column, rows in formula_rows.items():
+        required = f"{column}: {messages.REQUIRED_PROBLEM}"
+        errors = pl.when(pl.col(ROW_COLUMN).is_in(sorted(rows))).then(
+            errors.str.replace(f"(^|; ){re.escape(required)}", f"${{1}}{required} ({FORMULA_NOTE})")
+        ).otherwise(errors)
+    invalid = result.invalid.with_columns(errors.alias(ERRORS_COLUMN))
+    return BatchResult(result.valid, invalid, report, result.rows_total, result.rows_valid, result.rows_invalid)
 
 
 def find_duplicate_values(values: pl.Series) -> frozenset[str]:

@@ -49,7 +49,7 @@ def test_require_columns_names_what_is_missing() -> None:
         require_columns(match, found)
     assert raised.value.code is ErrorCode.missing_columns
     assert "Quantity, UnitPrice" in raised.value.message
-    assert raised.value.details == {"missing": ["Quantity", "UnitPrice"], "found": ["TransactionID"]}
+    assert raised.value.details == {"missing": ["Quantity", "UnitPrice"], "found": ["TransactionID"], "found_total": 1}
 
 
 def test_require_columns_passes_when_complete() -> None:
