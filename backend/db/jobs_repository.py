@@ -114,7 +114,8 @@ def claim_next(session: Session, worker_id: str, lease_seconds: float) -> Job | 
             session,
             candidate.id,
             candidate.state,
-            f"Worker {worker_id} took the job over from {taken_over_from}, whose lease expired",
+            # The worker ids are in the details, for operators; the message says what happened in words.
+            "Another worker took the job over: the previous worker's lease expired",
             {"previous_worker": taken_over_from, "worker": worker_id},
         )
     return candidate

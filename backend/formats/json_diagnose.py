@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,6 +119,9 @@ def find_json_line_problem(
         for field in wanted:
             if isinstance(record.get(field), dict | list):
                 return JsonProblem(number, f"field {field!r} holds a list or object, not a plain value")
+        for key, value in record.items():
+            if isinstance(value, float) and math.isinf(value):
+                return JsonProblem(number, f"field {key!r} holds a number too large for a 64-bit float")
     return None
 
 

@@ -22,6 +22,9 @@ from backend.errors import ErrorCode, IngestError
 from backend.formats.limits import ReadLimits
 
 _CHUNK_BYTES = 64 * 1024
+# What zipfile raises for a damaged or unusual archive besides BadZipFile: truncated data (EOFError, OSError),
+# an entry compressed with a method it lacks (NotImplementedError), an encrypted entry (RuntimeError).
+_ZIP_READ_ERRORS = (OSError, EOFError, ValueError, NotImplementedError, RuntimeError)
 _CELL_REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
 # A cell that holds a formula (<f>...</f> or a shared <f .../>) and nothing else, or an empty <v>.
 _EMPTY_FORMULA = re.compile(
@@ -54,7 +57,7 @@ def inspect_xlsx(path: Path, limits: ReadLimits) -> XlsxSheetShape:
             _refuse_dtds(archive)
             sheet = _first_sheet_entry(archive)
             shape = _sheet_shape(archive, sheet)
-        except (zipfile.BadZipFile, ElementTree.ParseError, OSError, EOFError, ValueError) as error:
+        except (zipfile.BadZipFile, ElementTree.ParseError, *_ZIP_READ_ERRORS) as error:
             raise _malformed(f"its parts could not be read ({error})") from error
     if shape.declared_cells is not None and shape.declared_cells > limits.max_spreadsheet_cells:
         raise too_many_cells(shape.declared_cells, limits)
@@ -125,7 +128,7 @@ def formulas_without_value(path: Path) -> list[tuple[int, int]]:
                                  for m in _EMPTY_FORMULA.finditer(text, 0, cut))
                 # Keep an unfinished cell for the next chunk (a cell larger than a few chunks is no formula cell).
                 tail = text[cut:][-4 * _CHUNK_BYTES :]
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+    except (zipfile.BadZipFile, *_ZIP_READ_ERRORS) as error:
         raise _malformed(f"its parts could not be read ({error})") from error
     return found
 

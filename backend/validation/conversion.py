@@ -74,6 +74,8 @@ def convert_batch(batch: pl.DataFrame, schema: DatasourceSchema) -> ConvertedBat
     for spec in schema.columns:
         original = batch[spec.name]
         converted = fast[spec.name]
+        if spec.type is ColumnType.timestamp:
+            converted = _in_python_range(converted)
         if spec.type is ColumnType.string and original.dtype == pl.String:
             columns.append(converted)  # text stays text: nothing can fail to convert
             continue
@@ -159,6 +161,13 @@ def _to_timestamp(col: pl.Expr, values: pl.Series) -> pl.Expr:
     return pl.lit(None, TIMESTAMP_DTYPE)
 
 
+def _in_python_range(timestamps: pl.Series) -> pl.Series:
+    """Null (so a `type` error) where the year is outside 1..9999: Polars parses "0000-01-01", but a year Python's
+    datetime cannot hold would break the rules that report values (Pandera turns failures into Python objects)."""
+    col = pl.col(timestamps.name)
+    return timestamps.to_frame().select(pl.when(col.dt.year().is_between(1, 9999)).then(col)).to_series()
+
+
 def _parse_timestamps(col: pl.Expr, fmt: _TimestampFormat) -> pl.Expr:
     # Transaction times are nearly all distinct, so polars' parse cache only costs (3x on 1M rows).
     parsed = col.str.to_datetime(fmt.pattern, time_unit="us", strict=False, cache=False)
@@ -200,5 +209,6 @@ def _lenient(text: pl.Series, column_type: ColumnType) -> pl.Series:
     if column_type is ColumnType.double:
         return frame.select(_finite(col.cast(pl.Float64, strict=False))).to_series()
     if column_type is ColumnType.timestamp:
-        return frame.select(pl.coalesce([_parse_timestamps(col, fmt) for fmt in _GENERAL_FORMATS])).to_series()
+        parsed = frame.select(pl.coalesce([_parse_timestamps(col, fmt) for fmt in _GENERAL_FORMATS])).to_series()
+        return _in_python_range(parsed)
     return text

@@ -109,7 +109,22 @@ describe('druid-ingest in a browser', () => {
       `error table ${JSON.stringify(shown)} does not list exactly ${JSON.stringify(file.broken)}`,
     );
     await page.getByRole('link', { name: /Download rejected rows/ }).waitFor();
+    // The banner points to the table on this page; the Druid card says nothing was sent.
+    assert.equal(await page.getByRole('link', { name: /See the row errors below/ }).getAttribute('href'), '#row-errors');
+    assert.match(await page.locator('.druid-note').innerText(), /^Nothing was sent to Druid/);
     await page.screenshot({ path: screenshotPath('job-rejected'), fullPage: true });
+
+    // On a narrow screen, with every timeline detail open, nothing is wider than the page (the sha256 overflowed).
+    await page.setViewportSize({ width: 420, height: 900 });
+    await page.locator('details.timeline-details').evaluateAll((all) => all.forEach((d) => d.setAttribute('open', '')));
+    const overflow = await page.evaluate(() => ({
+      page: document.documentElement.scrollWidth,
+      wider: Array.from(document.querySelectorAll('.panel, .timeline-details dd')).filter(
+        (el) => el.scrollWidth > el.clientWidth + 1,
+      ).length,
+    }));
+    assert.deepEqual(overflow, { page: 420, wider: 0 }, `at 420 px: ${JSON.stringify(overflow)}`);
+    await page.screenshot({ path: screenshotPath('job-rejected-420px'), fullPage: true });
     await page.close();
   });
 

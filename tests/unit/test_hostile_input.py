@@ -287,3 +287,37 @@ def test_json_numbers_python_or_polars_refuse_are_named(tmp_path: Path, fmt: Fil
         _validate(tmp_path, content.encode())
     assert raised.value.code is ErrorCode.malformed_file
     assert reason in raised.value.message and "2" in raised.value.message
+
+
+def test_timestamps_with_a_year_python_cannot_hold_are_type_errors(tmp_path: Path) -> None:
+    frame = generate_sales(3, seed=8).with_columns(pl.all().cast(pl.String))
+    records = frame.to_dicts()
+    records[1]["TransactionTimestamp"] = "0000-01-01"
+    tally = _validate(tmp_path, ("\n".join(json.dumps(r) for r in records) + "\n").encode())
+    assert [(e.row, e.column, e.rule) for e in tally.error_sample] == [(2, "TransactionTimestamp", "type")]
+
+
+@pytest.mark.parametrize("fmt", [FileFormat.json, FileFormat.ndjson])
+def test_json_numbers_beyond_a_float_are_named(tmp_path: Path, fmt: FileFormat) -> None:
+    records = ['{"a": 1}', '{"a": 1e999}']
+    content = "[" + ",".join(records) + "]" if fmt is FileFormat.json else "\n".join(records)
+    with pytest.raises(IngestError) as raised:
+        _validate(tmp_path, content.encode())
+    assert "field 'a' holds a number too large" in raised.value.message
+
+
+def test_workbook_part_compressed_with_an_unknown_method_is_malformed(tmp_path: Path) -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(_workbook(tmp_path, set()))) as source, zipfile.ZipFile(out, "w") as target:
+        for entry in source.infolist():
+            target.writestr(entry.filename, source.read(entry.filename), compress_type=zipfile.ZIP_STORED)
+    data = out.getvalue()
+    # Compression method 99 (AES) in every local and central header: zipfile cannot read such an entry.
+    for signature, offset in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):
+        start = data.find(signature)
+        while start != -1:
+            data = data[: start + offset] + b"\x63\x00" + data[start + offset + 2 :]
+            start = data.find(signature, start + 4)
+    with pytest.raises(IngestError) as raised:
+        _validate(tmp_path, data)
+    assert raised.value.code is ErrorCode.malformed_file

@@ -217,3 +217,22 @@ def test_formula_cells_without_saved_values_are_named(service: Service, unique_t
     items = service.errors(job["job_id"])["items"]
     assert {(e["row"], e["column"]) for e in items} == {(4, "Revenue"), (6, "Revenue")}
     assert all("formula" in e["message"] and "saved value" in e["message"] for e in items), items
+
+
+# -- other paths from a client's bytes to internal_error, found auditing the readers ------------------------------
+
+
+def test_parquet_column_of_lists_is_rejected_by_name(service: Service, unique_tag: str) -> None:
+    frame = _frame(unique_tag, 5, seed=121).with_columns(pl.concat_list(pl.col("Quantity")).alias("Quantity"))
+    out = io.BytesIO()
+    frame.write_parquet(out)
+    job = _rejected(service, service.accepted(out.getvalue(), "lists.parquet"), "malformed_file")
+    assert "'Quantity'" in job["message"] and "not plain ones" in job["message"], job["message"]
+
+
+def test_year_zero_timestamp_is_a_row_error(service: Service, unique_tag: str) -> None:
+    records = [json.loads(line) for line in _json_lines(_frame(unique_tag, 3, seed=122))]
+    records[1]["TransactionTimestamp"] = "0000-01-01"
+    job = _rejected(service, _records(service, json.dumps(records).encode()), "validation_failed")
+    (error,) = service.errors(job["job_id"])["items"]
+    assert (error["row"], error["column"], error["rule"]) == (2, "TransactionTimestamp", "type")

@@ -96,6 +96,7 @@ def test_control_characters_in_a_filename_are_recorded_as_sent_and_displayed_esc
     job = service.wait(job_id)
     assert job["filename"] == ESCAPED  # the record keeps what the client sent
     assert job["state"] == "rejected"
+    assert "/api/v1" not in job["message"]  # words for people; each client shows the errors in its own place
 
     status = _cli(service, "status", job_id)
     assert status.returncode == 1, status.stderr

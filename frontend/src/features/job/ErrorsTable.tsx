@@ -2,9 +2,12 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, rejectsUrl } from '../../api/client';
 import { Icon } from '../../components/Icon';
+import { displayText } from '../../lib/display';
 import { plural } from '../../lib/format';
 
 export const PAGE_SIZES = [25, 50, 100] as const;
+/** The section's id: the job's banner links to it (`#row-errors`). */
+export const ERRORS_SECTION_ID = 'row-errors';
 
 /** One page of the job's row errors, ordered by row, with paging and the rejects CSV. */
 export function ErrorsTable({ jobId, rowsInvalid }: { jobId: string; rowsInvalid: number | null }) {
@@ -22,7 +25,7 @@ export function ErrorsTable({ jobId, rowsInvalid }: { jobId: string; rowsInvalid
   const last = Math.min(offset + pageSize, total);
 
   return (
-    <section className="panel" aria-labelledby="errors-title">
+    <section className="panel" id={ERRORS_SECTION_ID} aria-labelledby="errors-title">
       <div className="section-head">
         <h2 id="errors-title">Row errors</h2>
         <a className="button-secondary" href={rejectsUrl(jobId)} download>
@@ -60,11 +63,11 @@ export function ErrorsTable({ jobId, rowsInvalid }: { jobId: string; rowsInvalid
                   <tr key={`${e.row}-${e.column}-${e.rule}-${i}`}>
                     <td className="num">{e.row}</td>
                     <td>
-                      <code>{e.column}</code>
+                      <code>{displayText(e.column)}</code>
                     </td>
                     <td>{e.rule}</td>
-                    <td>{e.value === null ? <span className="muted">(empty)</span> : <code>{e.value}</code>}</td>
-                    <td>{e.message}</td>
+                    <td>{e.value === null ? <span className="muted">(empty)</span> : <code>{displayText(e.value)}</code>}</td>
+                    <td>{displayText(e.message)}</td>
                   </tr>
                 ))}
               </tbody>

@@ -138,4 +138,89 @@ describe('<JobPage> content', () => {
     expect(await screen.findByText('must be > 0')).toBeInTheDocument();
     expect(screen.getByText(/No receipt/)).toBeInTheDocument();
   });
+
+  it('for a rejected job points to the row errors on the page and says nothing was sent to Druid', async () => {
+    const rejected = makeJob({
+      state: 'rejected',
+      code: 'validation_failed',
+      message: '3 of 10 rows failed validation (4 errors); policy is reject: nothing was ingested.',
+      rows_total: 10,
+      rows_valid: 7,
+      rows_invalid: 3,
+      druid_task_id: null,
+      druid_row_stats: null,
+      druid_rows: null,
+    });
+    mockFetch({
+      [`/api/v1/jobs/${ID}`]: () => json(rejected),
+      [`/api/v1/jobs/${ID}/errors`]: () => json({ total: 0, items: [] }),
+    });
+    renderWithClient(<JobPage jobId={ID} />);
+    const link = await screen.findByRole('link', { name: 'See the row errors below (3 invalid rows)' });
+    expect(link).toHaveAttribute('href', '#row-errors');
+    const section = document.getElementById('row-errors');
+    expect(section).not.toBeNull();
+    expect(section).toContainElement(screen.getByRole('heading', { name: 'Row errors' }));
+    expect(screen.getByRole('alert')).toContainElement(link);
+
+    const druid = screen.getByRole('heading', { name: 'Druid' }).closest('section') as HTMLElement;
+    expect(druid).toHaveTextContent('Nothing was sent to Druid: the data was rejected, so no Druid task was started.');
+    expect(druid).not.toHaveTextContent(/Row stats appear/);
+    expect(druid).not.toHaveTextContent(/Task id/);
+  });
+
+  it('shows a long filename shortened, whole in its tooltip, with control characters escaped', async () => {
+    const filename = `\x1b[31m${'quarterly-sales-'.repeat(40)}final.csv`;
+    serveSequence([makeJob({ filename })]);
+    renderWithClient(<JobPage jobId={ID} />);
+    const shown = `\\x1b[31m${'quarterly-sales-'.repeat(40)}final.csv`;
+    const title = await screen.findByTitle(shown);
+    const heading = screen.getByRole('heading', { level: 1 });
+    expect(heading).toContainElement(title);
+    expect(title).toHaveClass('job-title');
+    expect(Array.from(title.textContent ?? '')).toHaveLength(80);
+    expect(title.textContent).toMatch(/^\\x1b\[31mquarterly-sales-.*….*sales-final\.csv$/);
+    expect(heading.textContent).not.toContain('\x1b');
+  });
 });
+
+describe('<JobPage> timeline', () => {
+  it('keeps internals (object key, sha256, worker id) behind a Details toggle, out of the main text', async () => {
+    const sha = 'ab'.repeat(32);
+    const job = makeJob({
+      events: [
+        {
+          state: 'queued',
+          at: '2026-01-10T10:00:00Z',
+          message: 'Upload stored (412345 bytes); waiting for a worker',
+          details: { size_bytes: 412345, sha256: sha, raw_key: `raw/${ID}/sales.csv`, format: 'csv' },
+        },
+        {
+          state: 'validating',
+          at: '2026-01-10T10:00:01Z',
+          message: 'Validation started',
+          details: { worker: 'host:4242:9f1c2e' },
+        },
+        event('succeeded', '2026-01-10T10:01:00Z'),
+      ],
+    });
+    serveSequence([job]);
+    renderWithClient(<JobPage jobId={ID} />);
+    const message = await screen.findByText('Upload stored (412345 bytes); waiting for a worker');
+    const entry = message.closest('li') as HTMLElement;
+    const toggles = screen.getAllByText('Details', { selector: 'summary' });
+    expect(toggles).toHaveLength(2); // the events that have details; none for the last
+    const details = entry.querySelector('details') as HTMLDetailsElement;
+    expect(details.open).toBe(false);
+    expect(details).toHaveTextContent(sha);
+    expect(details).toHaveTextContent(`raw/${ID}/sales.csv`);
+    // The sha256 sits in a code element of the details list, which wraps anywhere (styles.css), not in the text.
+    expect(screen.getByText(sha).tagName).toBe('CODE');
+    expect(screen.getByText(sha).closest('.timeline-details')).toBe(details);
+    for (const p of screen.getAllByText(/./, { selector: '.timeline-message' })) {
+      expect(p.textContent).not.toMatch(/sha256|raw\/|host:4242/);
+    }
+    expect(screen.getByText('host:4242:9f1c2e').closest('details')).not.toBeNull();
+  });
+});
+

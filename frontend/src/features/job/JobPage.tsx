@@ -3,10 +3,12 @@ import { api, ApiError } from '../../api/client';
 import { jobPollInterval } from '../../api/polling';
 import { isTerminal, type Job } from '../../api/models';
 import { StateBadge } from '../../components/StateBadge';
-import { formatBytes, formatCount, formatDateTime, formatDuration, humanizeKey } from '../../lib/format';
+import { displayFilename, displayText } from '../../lib/display';
+import { formatBytes, formatCount, formatDateTime, formatDuration, humanizeKey, plural } from '../../lib/format';
 import { useNow } from '../../lib/useNow';
 import { Link } from '../../router';
-import { ErrorsTable } from './ErrorsTable';
+import { druidCard } from './druid';
+import { ErrorsTable, ERRORS_SECTION_ID } from './ErrorsTable';
 import { Receipt } from './Receipt';
 import { Timeline } from './Timeline';
 import { totalDurationMs } from './timeline';
@@ -54,11 +56,17 @@ export function JobPage({ jobId }: { jobId: string }) {
 
   const j = job.data;
   const stats = j.druid_row_stats ? Object.entries(j.druid_row_stats) : [];
+  const druid = druidCard(j);
+  const title = displayFilename(j.filename);
+  const errorsBelow = finished && hasErrorReport(j);
   return (
     <>
       <header className="job-header">
         <h1 tabIndex={-1}>
-          <span className="job-title">{j.filename}</span>
+          {/* A long name is shortened in the middle (its end holds the extension); the tooltip has it whole. */}
+          <span className="job-title" title={title.title}>
+            {title.text}
+          </span>
           <StateBadge state={j.state} />
         </h1>
         <p className="muted small">
@@ -76,7 +84,15 @@ export function JobPage({ jobId }: { jobId: string }) {
                 </strong>
               </p>
             )}
-            {j.message && <p className="notice-message">{j.message}</p>}
+            {j.message && <p className="notice-message">{displayText(j.message)}</p>}
+            {errorsBelow && (
+              <p>
+                <a href={`#${ERRORS_SECTION_ID}`}>
+                  See the row errors below
+                  {j.rows_invalid ? ` (${plural(j.rows_invalid, 'invalid row')})` : ''}
+                </a>
+              </p>
+            )}
           </div>
         )}
         {job.isError && (
@@ -116,19 +132,23 @@ export function JobPage({ jobId }: { jobId: string }) {
 
         <section className="panel" aria-labelledby="druid-title">
           <h2 id="druid-title">Druid</h2>
-          <dl className="stats">
-            <div className="wide">
-              <dt>Task id</dt>
-              <dd>{j.druid_task_id ? <code className="wrap">{j.druid_task_id}</code> : '—'}</dd>
-            </div>
-            {stats.map(([key, value]) => (
-              <div key={key}>
-                <dt title={key}>{humanizeKey(key)}</dt>
-                <dd>{statValue(value)}</dd>
+          {druid.sent && (
+            <dl className="stats">
+              <div className="wide">
+                <dt>Task id</dt>
+                <dd>
+                  <code className="wrap">{j.druid_task_id}</code>
+                </dd>
               </div>
-            ))}
-          </dl>
-          {stats.length === 0 && <p className="muted small">Row stats appear when Druid’s task reports them.</p>}
+              {stats.map(([key, value]) => (
+                <div key={key}>
+                  <dt title={key}>{humanizeKey(key)}</dt>
+                  <dd>{statValue(value)}</dd>
+                </div>
+              ))}
+            </dl>
+          )}
+          {druid.note && <p className="muted small druid-note">{druid.note}</p>}
         </section>
       </div>
 
@@ -143,7 +163,7 @@ export function JobPage({ jobId }: { jobId: string }) {
         <Timeline events={j.events} finished={finished} now={now} />
       </section>
 
-      {finished && hasErrorReport(j) && <ErrorsTable jobId={j.job_id} rowsInvalid={j.rows_invalid} />}
+      {errorsBelow && <ErrorsTable jobId={j.job_id} rowsInvalid={j.rows_invalid} />}
     </>
   );
 }

@@ -41,6 +41,17 @@ describe('<JobsPage>', () => {
     expect(screen.getByRole('link', { name: 'big.csv' })).toHaveAttribute('href', '/jobs/j1');
   });
 
+  it('shows a hostile or long filename escaped and shortened, whole in the tooltip', async () => {
+    const filename = `\x1b]0;owned\x07${'x'.repeat(100)}.csv`;
+    serveJobs([summary({ job_id: 'j1', filename })]);
+    renderWithClient(<JobsPage />);
+    const shown = `\\x1b]0;owned\\x07${'x'.repeat(100)}.csv`;
+    const link = await screen.findByTitle(shown);
+    expect(link).toHaveAttribute('href', '/jobs/j1');
+    expect(Array.from(link.textContent ?? '')).toHaveLength(60);
+    expect(link.textContent).toMatch(/^\\x1b\]0;owned\\x07x+…x+\.csv$/);
+  });
+
   it('keeps the filters in the URL and sends them to the API', async () => {
     navigate('/jobs?datasource=sales');
     const fetchMock = serveJobs([summary({})]);

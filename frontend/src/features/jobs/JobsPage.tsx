@@ -4,6 +4,7 @@ import { useDatasources } from '../../api/queries';
 import { jobsPollInterval } from '../../api/polling';
 import { isJobState, JOB_STATES } from '../../api/models';
 import { StateBadge, stateLook } from '../../components/StateBadge';
+import { displayFilename } from '../../lib/display';
 import { formatAge, formatBytes, formatCount, formatDateTime } from '../../lib/format';
 import { useNow } from '../../lib/useNow';
 import { Link, useSearchParams } from '../../router';
@@ -117,7 +118,9 @@ export function JobsPage() {
                     <StateBadge state={job.state} />
                   </td>
                   <td className="file-cell">
-                    <Link to={`/jobs/${encodeURIComponent(job.job_id)}`}>{job.filename}</Link>
+                    <Link to={`/jobs/${encodeURIComponent(job.job_id)}`} title={displayFilename(job.filename).title}>
+                      {displayFilename(job.filename, 60).text}
+                    </Link>
                   </td>
                   <td>{job.datasource}</td>
                   <td className="num">{formatBytes(job.size_bytes)}</td>
