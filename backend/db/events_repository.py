@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert
@@ -13,6 +14,11 @@ from backend.vocabulary import JobState
 
 
 def add_event(
-    session: Session, job_id: uuid.UUID, state: JobState, message: str, details: dict[str, Any] | None = None
+    session: Session, job_id: uuid.UUID, state: JobState, message: str, details: dict[str, Any] | None = None,
+    *, at: datetime | None = None,
 ) -> None:
-    session.execute(insert(JobEvent).values(job_id=job_id, state=state, message=message, details=details or {}))
+    """`at`: when it happened, for an event recorded late (by default, now)."""
+    values: dict[str, Any] = {"job_id": job_id, "state": state, "message": message, "details": details or {}}
+    if at is not None:
+        values["at"] = at
+    session.execute(insert(JobEvent).values(**values))

@@ -11,9 +11,10 @@ against the model built the ordinary way.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 # Instants as RFC 3339 in UTC with a `Z`, whatever the session's time zone.
 _ISO = "to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
@@ -39,20 +40,27 @@ SELECT json_build_object(
 )::text
 FROM jobs j WHERE j.id = %s
 """
+_DIRECT_CONNECT_TIMEOUT_S = 3
 
 
 async def fetch_job_document(pool: AsyncConnectionPool, job_id: uuid.UUID) -> bytes | None:
     """The job's JSON document (UTF-8), or None when there is no such job.
 
-    After PostgreSQL restarted, the pool's idle connections are dead, and each would fail one request in turn.
-    Checking every connection before use would cost this hottest endpoint a round trip each time; instead, a
-    failed read has the pool test its idle connections (dropping the dead ones) and is tried once more.
+    After PostgreSQL restarted, the pool's idle connections are dead, and while it was down the pool backed off
+    from reconnecting: for a while it has nothing good to hand out. Checking every connection before use would
+    cost this hottest endpoint a round trip each time; instead a failed read has the pool drop its dead
+    connections (it refills in the background) and is answered on a connection of its own, so the first read
+    after PostgreSQL is back succeeds. While PostgreSQL is down that connection is refused at once: 503.
     """
     try:
         row = await _fetch(pool, job_id)
-    except psycopg.OperationalError:
+    except (psycopg.OperationalError, PoolTimeout):
         await pool.check()
-        row = await _fetch(pool, job_id)
+        conninfo = pool.conninfo
+        assert isinstance(conninfo, str), "backend.db.async_pool makes pools from a connection string"
+        async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True,
+                                                         connect_timeout=_DIRECT_CONNECT_TIMEOUT_S) as connection:
+            row = await _fetch_on(connection, job_id)
     if row is None:
         return None
     document: str = row[0]
@@ -61,6 +69,10 @@ async def fetch_job_document(pool: AsyncConnectionPool, job_id: uuid.UUID) -> by
 
 async def _fetch(pool: AsyncConnectionPool, job_id: uuid.UUID) -> tuple[str] | None:
     async with pool.connection() as connection:
-        cursor = await connection.execute(_JOB_DOCUMENT_SQL, (job_id,), prepare=True)
-        row: tuple[str] | None = await cursor.fetchone()
+        return await _fetch_on(connection, job_id)
+
+
+async def _fetch_on(connection: psycopg.AsyncConnection[Any], job_id: uuid.UUID) -> tuple[str] | None:
+    cursor = await connection.execute(_JOB_DOCUMENT_SQL, (job_id,), prepare=True)
+    row: tuple[str] | None = await cursor.fetchone()
     return row

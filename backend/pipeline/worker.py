@@ -66,6 +66,7 @@ class UnrecordedEvent:
     """A retry note the database could not take when it happened; written to the job's history once it can."""
 
     job_id: uuid.UUID
+    state: JobState  # the step the job was in when it happened
     at: datetime
     message: str
     details: dict[str, Any] = field(default_factory=dict)
@@ -125,8 +126,8 @@ class Worker:
         self._record_late_events()
         with session_scope() as session:
             job = jobs_repository.claim_next(session, self.worker_id, self.settings.worker_lease_s)
-            job_id = job.id if job else None
-        if job_id is None:
+            job_id, state = (job.id, job.state) if job else (None, None)
+        if job_id is None or state is None:
             return False
         token = current_job_id.set(str(job_id))
         ctx = StepContext(self.settings, self.store, self.overlord, self.broker, self.worker_id)
@@ -134,7 +135,7 @@ class Worker:
         heartbeat = threading.Thread(target=self._heartbeat, args=(ctx, job_id), daemon=True)
         heartbeat.start()
         try:
-            self._drive(ctx, job_id)
+            self._drive(ctx, job_id, state)
         finally:
             ctx.lease_lost.set()  # also stops the heartbeat
             heartbeat.join()
@@ -148,7 +149,8 @@ class Worker:
             self.current = None
         return True
 
-    def _drive(self, ctx: StepContext, job_id: uuid.UUID) -> None:
+    def _drive(self, ctx: StepContext, job_id: uuid.UUID, state: JobState) -> None:
+        """Run the job's steps until it ends or is no longer ours; `state` is the last one PostgreSQL told."""
         policy = RetryPolicy.from_settings(self.settings)
         failures = 0
         while not self.stopping.is_set():
@@ -168,7 +170,7 @@ class Worker:
                     failures += 1
                     delay = policy.delay_before(failures)
                     if delay is not None:
-                        self._note_retry(ctx, job_id, exc, failures, policy.attempts, delay)
+                        self._note_retry(ctx, job_id, state, exc, failures, policy.attempts, delay)
                         # Steps resume from what Postgres says, so trying the same step again is safe.
                         ctx.lease_lost.wait(delay)
                         continue
@@ -186,19 +188,19 @@ class Worker:
                 return
 
     def _note_retry(
-        self, ctx: StepContext, job_id: uuid.UUID, exc: Exception, failures: int, attempts: int, delay: float
+        self, ctx: StepContext, job_id: uuid.UUID, state: JobState, exc: Exception, failures: int, attempts: int,
+        delay: float,
     ) -> None:
         reason = exc.message if isinstance(exc, IngestError) else f"{type(exc).__name__}: {exc}"
         log.warning("transient fault; retrying", extra={"reason": reason, "failure": failures, "delay_s": delay})
         message = f"Transient fault, retrying in {delay:.1f} s ({failures}/{attempts - 1}): {reason}"[:1000]
         details = {"failure": failures, "delay_s": round(delay, 2)}
         try:
-            state = ctx.load_state(job_id) or JobState.queued
             ctx.add_event(job_id, state, message, details)
         except Exception as record_error:
             log.warning("could not record the retry now; it is recorded once the database answers",
                         extra={"error": str(record_error).splitlines()[0][:300]})
-            self.unrecorded.append(UnrecordedEvent(job_id, datetime.now(UTC), message, details))
+            self.unrecorded.append(UnrecordedEvent(job_id, state, datetime.now(UTC), message, details))
 
     def _sweep_storage(self) -> None:
         try:
@@ -212,11 +214,11 @@ class Worker:
         while self.unrecorded:
             event = self.unrecorded[0]
             with session_scope() as session:
-                job = jobs_repository.get_job(session, event.job_id)
-                if job is not None:
+                if jobs_repository.get_job(session, event.job_id) is not None:
                     events_repository.add_event(
-                        session, job.id, job.state, f"{event.message} (recorded late: the database was unreachable)",
-                        {**event.details, "happened_at": event.at.isoformat(), "recorded_late": True},
+                        session, event.job_id, event.state,
+                        f"{event.message} (recorded late: the database was unreachable)",
+                        {**event.details, "happened_at": event.at.isoformat(), "recorded_late": True}, at=event.at,
                     )
             self.unrecorded.pop(0)
 
