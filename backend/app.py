@@ -8,10 +8,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.routing import Match, Mount
 
 from backend.api import datasources, health, jobs, metrics, records, uploads
 from backend.api.error_handlers import install_error_handlers
@@ -70,15 +72,41 @@ def create_app() -> FastAPI:
     return app
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _methods_serving(app: FastAPI, request: Request) -> set[str]:
+    """The methods that a route other than the page serves at the request's path (none when no other route has it).
+
+    Asked of the router as it routes (Route.matches with each method), so routers included at any depth count."""
+    methods: set[str] = set()
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        for route in app.router.routes:
+            if isinstance(route, Mount) or getattr(route, "endpoint", None) is request.scope.get("endpoint"):
+                continue
+            if route.matches(scope)[0] is Match.FULL:
+                methods.add(method)
+                break
+    return methods
+
+
 def _mount_frontend(app: FastAPI, dist: Path) -> None:
     """Serve the built page at / with client-side routes falling back to index.html."""
     app.mount("/assets", StaticFiles(directory=dist / "assets", check_dir=False), name="assets")
     index = dist / "index.html"
 
-    @app.get("/{path:path}", include_in_schema=False)
-    def page(path: str) -> FileResponse:
+    # Every method, so that this route (last in order) decides what a request no other route served gets: 405 with
+    # Allow for a path another method serves (GET /api/v1/uploads), 404 for an unknown API path, else the page.
+    @app.api_route("/{path:path}", methods=list(_METHODS), include_in_schema=False)
+    def page(request: Request, path: str) -> FileResponse:
+        allowed = _methods_serving(app, request)
+        if allowed:
+            raise HTTPException(405, headers={"Allow": ", ".join(sorted(allowed))})
         if path.startswith(_API_PREFIXES):
             raise IngestError(ErrorCode.not_found, f"No such endpoint: /{path}")
+        if request.method not in {"GET", "HEAD"}:
+            raise HTTPException(405, headers={"Allow": "GET, HEAD"})
         candidate = (dist / path).resolve()
         if path and candidate.is_file() and candidate.is_relative_to(dist.resolve()):
             return FileResponse(candidate)

@@ -17,6 +17,7 @@ class ErrorCode(StrEnum):
     missing_file = "missing_file"
     conflict = "conflict"
     duplicate_upload = "duplicate_upload"
+    unsupported_media_type = "unsupported_media_type"  # a request body's Content-Type the endpoint does not read
     # Data problems: the job ends `rejected`.
     unsupported_format = "unsupported_format"
     empty_file = "empty_file"
@@ -45,6 +46,7 @@ _HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.missing_file: 422,
     ErrorCode.conflict: 409,
     ErrorCode.duplicate_upload: 409,
+    ErrorCode.unsupported_media_type: 415,
     ErrorCode.unsupported_format: 415,
     ErrorCode.empty_file: 422,
     ErrorCode.no_data_rows: 422,

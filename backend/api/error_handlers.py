@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import psycopg
 import psycopg_pool
@@ -13,6 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
+from backend.api.params import NO_CONTROL_CHARACTERS, NO_CONTROL_CHARACTERS_RULE
 from backend.errors import ErrorCode, IngestError
 
 log = logging.getLogger("backend.api")
@@ -27,6 +29,14 @@ async def _ingest_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(_body(exc.code.value, exc.message, exc.details), status_code=exc.http_status)
 
 
+def _problem(error: Any) -> str:
+    if error.get("type") == "string_pattern_mismatch" and (error.get("ctx") or {}).get("pattern") == (
+        NO_CONTROL_CHARACTERS
+    ):
+        return NO_CONTROL_CHARACTERS_RULE
+    return str(error.get("msg", "is invalid")).lower()
+
+
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     problems = []
@@ -35,15 +45,19 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
         location = [str(part) for part in error.get("loc", ()) if part not in {"query", "path", "body"}]
         field = ".".join(location) or "request"
         fields.append(field)
-        problems.append(f"`{field}` {error.get('msg', 'is invalid').lower()}")
+        problems.append(f"`{field}` {_problem(error)}")
     message = "Invalid request: " + "; ".join(problems) + "."
     return JSONResponse(_body(ErrorCode.invalid_field.value, message, {"fields": fields}), status_code=422)
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = {404: "not_found", 405: "method_not_allowed", 409: "conflict"}.get(exc.status_code, "http_error")
-    return JSONResponse(_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
+    message = str(exc.detail)
+    allowed = (exc.headers or {}).get("Allow")
+    if exc.status_code == 405 and allowed:
+        message = f"{request.method} is not allowed on {request.url.path}; allowed: {allowed}."
+    return JSONResponse(_body(code, message), status_code=exc.status_code, headers=exc.headers)
 
 
 async def _client_disconnect(_: Request, __: Exception) -> JSONResponse:

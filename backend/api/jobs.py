@@ -10,6 +10,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from backend.api.csv_download import spreadsheet_safe
 from backend.api.deps import SessionDep, SettingsDep, StoreDep
+from backend.api.params import DATASOURCE_NAME_MAX, MAX_OFFSET, NO_CONTROL_CHARACTERS
 from backend.api.schemas import (
     ErrorBody,
     ErrorList,
@@ -70,9 +71,11 @@ def _job_or_404(session: SessionDep, job_id: uuid.UUID) -> Job:
 def list_jobs(
     session: SessionDep,
     state: Annotated[JobState | None, Query()] = None,
-    datasource: Annotated[str | None, Query(max_length=128)] = None,
+    datasource: Annotated[
+        str | None, Query(max_length=DATASOURCE_NAME_MAX, pattern=NO_CONTROL_CHARACTERS)
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> JobList:
     total, jobs = jobs_repository.list_jobs(session, state=state, datasource=datasource, limit=limit, offset=offset)
     return JobList(total=total, items=[summary(job) for job in jobs])
@@ -112,7 +115,7 @@ def get_errors(
     session: SessionDep,
     job_id: uuid.UUID,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> ErrorList:
     job = _job_or_404(session, job_id)
     rows = row_errors_repository.list_errors(session, job_id, limit, offset)

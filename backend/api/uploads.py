@@ -5,14 +5,42 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, status
 
 from backend.api.deps import SettingsDep, StoreDep
+from backend.api.params import DATASOURCE_NAME_MAX, NO_CONTROL_CHARACTERS
 from backend.api.schemas import ErrorBody, UploadAccepted, render_accepted
 from backend.errors import ErrorCode, IngestError
 from backend.pipeline.intake import accept_form_upload
+from backend.vocabulary import Mode, OnInvalid
 
 router = APIRouter(prefix="/api/v1", tags=["uploads"])
 
 _ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorBody} for code in (404, 409, 413, 415, 422)
+}
+# The form is read by the route itself (the file streamed to storage as it arrives), so FastAPI cannot see it:
+# declared here, with the values backend.pipeline.upload_options accepts (any other field is refused).
+_FORM: dict[str, object] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "title": "Upload",
+                    "type": "object",
+                    "required": ["file"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "file": {"type": "string", "format": "binary", "description": "The file to ingest"},
+                        "datasource": {"type": "string", "default": "sales", "minLength": 1,
+                                       "maxLength": DATASOURCE_NAME_MAX, "pattern": NO_CONTROL_CHARACTERS},
+                        "on_invalid": {"type": "string", "enum": [v.value for v in OnInvalid], "default": "reject"},
+                        "mode": {"type": "string", "enum": [v.value for v in Mode], "default": "append"},
+                        "priority": {"type": "string", "enum": ["HIGH", "MEDIUM", "LOW"], "default": "MEDIUM"},
+                        "force": {"type": "boolean", "default": False},
+                    },
+                }
+            }
+        },
+    }
 }
 # Multipart framing and the form's small fields around the file.
 _FORM_OVERHEAD_BYTES = 64 * 1024
@@ -30,6 +58,7 @@ _FORM_OVERHEAD_BYTES = 64 * 1024
         "this datasource already has; otherwise 409 names the earlier job). The body is streamed to object "
         "storage as it arrives; the answer comes once the object is stored and the job is recorded."
     ),
+    openapi_extra=_FORM,
 )
 async def upload(request: Request, settings: SettingsDep, store: StoreDep) -> UploadAccepted:
     declared = request.headers.get("content-length")

@@ -3,6 +3,7 @@ in every refusal."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
@@ -10,6 +11,8 @@ from backend.errors import ErrorCode, IngestError
 from backend.vocabulary import Mode, OnInvalid, Priority
 
 FORM_FIELDS = ("datasource", "on_invalid", "mode", "priority", "force")
+DATASOURCE_NAME_MAX = 128  # the datasources table's key is VARCHAR(128)
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 _E = TypeVar("_E", OnInvalid, Mode)
 
 
@@ -27,6 +30,11 @@ def parse_option(options: UploadOptions, name: str, value: str) -> UploadOptions
     if name == "datasource":
         if not value:
             raise _bad(name, "must not be empty", value)
+        if len(value) > DATASOURCE_NAME_MAX:
+            raise _bad(name, f"must be at most {DATASOURCE_NAME_MAX} characters", value)
+        if _CONTROL.search(value):
+            # PostgreSQL text refuses NUL (a 500 before this); no other control character belongs in a name.
+            raise _bad(name, "must not contain control characters (such as NUL)", value)
         return replace(options, datasource=value)
     if name == "on_invalid":
         return replace(options, on_invalid=_choice(OnInvalid, name, value.lower()))

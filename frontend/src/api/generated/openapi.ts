@@ -32,7 +32,7 @@ export interface paths {
         put?: never;
         /**
          * Send JSON records (one object or an array of objects) to be validated and ingested as a job
-         * @description The body (application/json) is streamed to object storage like a file upload and becomes a job; row numbers in its errors are the records' 1-based positions.
+         * @description The body (application/json) is streamed to object storage like a file upload and becomes a job; row numbers in its errors are the records' 1-based positions. A body of another media type (or none declared) is refused with 415 `unsupported_media_type`.
          */
         post: operations["post_records_api_v1_datasources__name__records_post"];
         delete?: never;
@@ -573,7 +573,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": Record<string, never> | unknown[];
+            };
+        };
         responses: {
             /** @description Successful Response */
             202: {
@@ -604,6 +608,15 @@ export interface operations {
             };
             /** @description Request Entity Too Large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -884,7 +897,36 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** @default sales */
+                    datasource?: string;
+                    /**
+                     * Format: binary
+                     * @description The file to ingest
+                     */
+                    file: string;
+                    /** @default false */
+                    force?: boolean;
+                    /**
+                     * @default append
+                     * @enum {string}
+                     */
+                    mode?: "append" | "replace";
+                    /**
+                     * @default reject
+                     * @enum {string}
+                     */
+                    on_invalid?: "reject" | "skip";
+                    /**
+                     * @default MEDIUM
+                     * @enum {string}
+                     */
+                    priority?: "HIGH" | "MEDIUM" | "LOW";
+                };
+            };
+        };
         responses: {
             /** @description Successful Response */
             202: {

@@ -1,0 +1,18 @@
+"""Bounds of what a client sends in the query, the path and the upload form, declared in the OpenAPI document so
+that a request outside them is answered 422 `invalid_field` naming the field, before it reaches PostgreSQL."""
+
+from __future__ import annotations
+
+from backend.pipeline import upload_options
+
+# The largest offset a listing accepts: far beyond any listing, well inside PostgreSQL's bigint (an offset past it
+# answered 500) and exact as a JavaScript number.
+MAX_OFFSET = 2**31 - 1
+
+# Text that reaches PostgreSQL holds no control character: its text type refuses NUL outright (a 500 before this),
+# and the others have no place in a name. Written with escapes, which JSON Schema (ECMA-262) and Python both read.
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
+NO_CONTROL_CHARACTERS_RULE = "must not contain control characters (such as NUL)"
+
+# The datasources table's key is VARCHAR(128); the upload form's `datasource` field has the same bound.
+DATASOURCE_NAME_MAX = upload_options.DATASOURCE_NAME_MAX
