@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     druid_query_visible_timeout_s: float = 120.0
     # A task the Overlord keeps PENDING/WAITING longer than this is shut down and the job fails saying so.
     druid_pending_timeout_s: float = 600.0
+    # A Druid task lost with its indexer ("Canceled as unknown task") is submitted again by itself, as a new
+    # attempt of the job, up to this many attempts in all.
+    druid_lost_task_attempts: int = Field(default=3, ge=1)
     # Protecting a shared Overlord: at most this many jobs hold a Druid task at once, submissions spaced apart.
     druid_max_running_tasks: int = Field(default=4, ge=1)
     druid_min_submit_interval_s: float = Field(default=0.0, ge=0)

@@ -44,6 +44,9 @@ def allowed_sources(target: JobState) -> frozenset[JobState]:
     if target is JobState.queued:
         # A retry puts a failed job back in the queue.
         sources |= {JobState.failed}
+    if target is JobState.submitting:
+        # A Druid task lost with its indexer is submitted again, as the job's next attempt.
+        sources |= {JobState.indexing}
     return frozenset(sources)
 
 

@@ -19,6 +19,9 @@ def follow_task(ctx: StepContext, job: Job) -> None:
     status = _wait_for_completion(ctx, job.druid_task_id)
     report = ctx.overlord.task_report(job.druid_task_id) or {}
     stats = build_segments_stats(report) if report else None
+    if status.status != "SUCCESS" and _lost(status) and job.attempt < ctx.settings.druid_lost_task_attempts:
+        _submit_again(ctx, job, status)
+        return
     if status.status != "SUCCESS":
         # The report's errorMsg is complete (the status one is cut to 100 characters) but may be a stack trace:
         # its first line is the reason, the rest goes to the details.
@@ -40,6 +43,28 @@ def follow_task(ctx: StepContext, job: Job) -> None:
         {"druid_rows": druid_rows, "rows_valid": job.rows_valid, "row_stats": stats},
         druid_rows=druid_rows,
         progress=100,
+    )
+
+
+# What the Overlord says of a task whose indexer (or MiddleManager) went away: an infrastructure fault, not the
+# data's, and the task published nothing (index_parallel publishes all its segments at once, at its end).
+_LOST_TASK_MARKERS = ("canceled as unknown task",)
+
+
+def _lost(status: TaskStatus) -> bool:
+    reason = (status.error_message or "").lower()
+    return any(marker in reason for marker in _LOST_TASK_MARKERS)
+
+
+def _submit_again(ctx: StepContext, job: Job, status: TaskStatus) -> None:
+    """Back to `submitting` as the next attempt: a new task id, the same staged rows."""
+    attempt = job.attempt + 1
+    ctx.transition(
+        job.id, JobState.submitting,
+        f"Druid lost task {job.druid_task_id} ({(status.error_message or '').strip().splitlines()[0][:200]}); "
+        f"submitting it again as attempt {attempt} of {ctx.settings.druid_lost_task_attempts}",
+        {"previous_task": job.druid_task_id, "attempt": attempt, "druid_error": status.error_message},
+        attempt=attempt, druid_task_id=None, druid_submitted_at=None, druid_row_stats=None, progress=70,
     )
 
 

@@ -30,3 +30,15 @@ def test_druids_own_error_is_the_reason() -> None:
     error = OverlordClient._unavailable(_response(503, body, "application/json"), "a task submission")
     assert error.message == ("Druid Overlord answered 503 to a task submission: "
                              "Service Unavailable: the Overlord is not the leader")
+
+
+def test_a_task_lost_with_its_indexer_is_told_apart_from_a_failed_one() -> None:
+    from backend.druid.overlord import TaskStatus
+    from backend.pipeline.index_step import _lost
+
+    def failed(message: str | None) -> TaskStatus:
+        return TaskStatus("t", "FAILED", "NONE", message, 10)
+
+    assert _lost(failed("Canceled as unknown task. See middleManager or indexer logs for more details."))
+    assert not _lost(failed("java.lang.RuntimeException: Max parse exceptions[0] exceeded"))
+    assert not _lost(failed(None))
