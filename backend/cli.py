@@ -273,7 +273,13 @@ def cmd_janitor(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     min_age = timedelta(seconds=settings.janitor_min_age_s if args.min_age_s is None else args.min_age_s)
-    result = sweep_storage(get_object_store(), min_age, tuple(args.prefix or ALL_PREFIXES))
+    if min_age.total_seconds() < 3600 and not args.prefix:
+        # Younger than an hour, uploads may still be streaming: only where a person names what to sweep.
+        print("druid-ingest janitor: --min-age-s below 3600 needs --prefix (uploads in progress are that young)",
+              file=sys.stderr)
+        return 2
+    result = sweep_storage(get_object_store(), min_age, tuple(args.prefix or ALL_PREFIXES),
+                           delete_orphans=args.delete_orphans or settings.janitor_delete_orphans)
     if not result.ran:
         print("another process is sweeping; nothing done", file=sys.stderr)
         return 1
@@ -326,6 +332,8 @@ def build_parser() -> argparse.ArgumentParser:
     janitor = sub.add_parser("janitor", help="abort incomplete uploads and delete orphaned raw objects in S3")
     janitor.add_argument("--min-age-s", type=float, help="only what is older (default INGEST_JANITOR_MIN_AGE_S)")
     janitor.add_argument("--prefix", action="append", help="only under this key prefix (repeatable)")
+    janitor.add_argument("--delete-orphans", action="store_true",
+                         help="also delete raw uploads no job holds (default INGEST_JANITOR_DELETE_ORPHANS)")
     janitor.set_defaults(func=cmd_janitor)
     supervised = sub.add_parser("supervise", help="run a command (worker) and start it again whenever it exits")
     supervised.add_argument("target", choices=["worker"])

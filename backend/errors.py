@@ -95,3 +95,10 @@ class IngestError(Exception):
 
     def __repr__(self) -> str:
         return f"IngestError({self.code.value!r}, {self.message!r})"
+
+
+def first_line(error: BaseException | str, limit: int = 300) -> str:
+    """The first line of an error's text (its type's name when it has none), shortened: for logs and events."""
+    text = error if isinstance(error, str) else (str(error) or type(error).__name__)
+    lines = text.strip().splitlines()
+    return (lines[0] if lines else text)[:limit]

@@ -89,7 +89,10 @@ class Settings(BaseSettings):
     # The storage janitor (backend.pipeline.janitor): workers sweep this often, removing incomplete multipart
     # uploads and raw objects no job holds once they are this old (older than any upload still in progress).
     janitor_interval_s: float = Field(default=600.0, gt=0)
-    janitor_min_age_s: float = Field(default=6 * 3600.0, ge=0)
+    janitor_min_age_s: float = Field(default=6 * 3600.0, ge=3600)
+    # Delete raw uploads no job of THIS database holds. Only safe when the bucket belongs to this database alone
+    # (a bucket shared by several deployments, or by the tests' databases, holds uploads of jobs it cannot see).
+    janitor_delete_orphans: bool = False
 
     # Where the service keeps its working files (validation scratch space), logs and PIDs of `druid-ingest app`.
     var_dir: Path = REPO_ROOT / "var"

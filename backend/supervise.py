@@ -8,6 +8,7 @@ supervisor prevents is a queue that stands still because no worker is left.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import signal
 import subprocess
@@ -54,13 +55,35 @@ def write_pid_file(path: Path, pid: int) -> None:
 
 
 def read_pid_file(path: Path) -> ProcessId | None:
-    """The process a pid file names, if that very process still runs."""
+    """The process a pid file names, if that very process still runs.
+
+    A file written before start times were recorded holds the pid alone: then the process counts as ours when it
+    runs `backend.cli` (so `app down` after an upgrade still stops what the old version started)."""
     try:
-        pid, ticks = (int(part) for part in path.read_text().split()[:2])
+        parts = [int(part) for part in path.read_text().split()[:2]]
     except (OSError, ValueError):
         return None
-    proc = ProcessId(pid, ticks)
+    if len(parts) == 1:
+        found = identify(parts[0])
+        return found if found is not None and found.is_alive() and _runs_our_cli(parts[0]) else None
+    if len(parts) != 2:
+        return None
+    proc = ProcessId(parts[0], parts[1])
     return proc if proc.is_alive() else None
+
+
+def _runs_our_cli(pid: int) -> bool:
+    try:
+        return b"backend.cli" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGTERM it when the supervisor dies (even by SIGKILL), so no worker outlives the
+    supervisor that `app up` and `app down` know of (Linux's PR_SET_PDEATHSIG)."""
+    pr_set_pdeathsig = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def supervise(command: list[str], stop: threading.Event) -> int:
@@ -68,7 +91,13 @@ def supervise(command: list[str], stop: threading.Event) -> int:
     delay = 1.0
     while not stop.is_set():
         started = time.monotonic()
-        child = subprocess.Popen(command)
+        try:
+            child = subprocess.Popen(command, preexec_fn=_die_with_parent)
+        except OSError as exc:  # e.g. too many open files: wait and try again rather than stop supervising
+            log.warning("could not start the supervised process", extra={"error": str(exc)})
+            stop.wait(delay)
+            delay = min(delay * 2, RESTART_MAX_DELAY_S)
+            continue
         log.info("supervised process started", extra={"pid": child.pid, "command": command[-1]})
         while child.poll() is None:
             if stop.wait(0.5):

@@ -13,12 +13,25 @@ from backend.db.models import JobEvent
 from backend.vocabulary import JobState
 
 
+def storable(value: Any) -> Any:
+    """`value` with every NUL written as the text `\x00`: PostgreSQL's text and JSONB refuse NUL, and a message
+    quoting a client's bytes or a service's answer must not make an event (or a job's ending) unrecordable."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\\x00")
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable(v) for v in value]
+    return value
+
+
 def add_event(
     session: Session, job_id: uuid.UUID, state: JobState, message: str, details: dict[str, Any] | None = None,
     *, at: datetime | None = None,
 ) -> None:
     """`at`: when it happened, for an event recorded late (by default, now)."""
-    values: dict[str, Any] = {"job_id": job_id, "state": state, "message": message, "details": details or {}}
+    values: dict[str, Any] = {"job_id": job_id, "state": state, "message": storable(message),
+                              "details": storable(details or {})}
     if at is not None:
         values["at"] = at
     session.execute(insert(JobEvent).values(**values))

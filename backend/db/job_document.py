@@ -10,6 +10,7 @@ against the model built the ordinary way.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -41,6 +42,7 @@ SELECT json_build_object(
 FROM jobs j WHERE j.id = %s
 """
 _DIRECT_CONNECT_TIMEOUT_S = 3
+_DIRECT_READS = asyncio.Semaphore(2)
 
 
 async def fetch_job_document(pool: AsyncConnectionPool, job_id: uuid.UUID) -> bytes | None:
@@ -58,8 +60,10 @@ async def fetch_job_document(pool: AsyncConnectionPool, job_id: uuid.UUID) -> by
         await pool.check()
         conninfo = pool.conninfo
         assert isinstance(conninfo, str), "backend.db.async_pool makes pools from a connection string"
-        async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True,
-                                                         connect_timeout=_DIRECT_CONNECT_TIMEOUT_S) as connection:
+        # At most a couple at a time: a saturated or slow database must not get a storm of extra connections.
+        async with _DIRECT_READS, await psycopg.AsyncConnection.connect(
+            conninfo, autocommit=True, connect_timeout=_DIRECT_CONNECT_TIMEOUT_S
+        ) as connection:
             row = await _fetch_on(connection, job_id)
     if row is None:
         return None

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
-from backend.db.events_repository import add_event
+from backend.db.events_repository import add_event, storable
 from backend.db.models import Job
 from backend.vocabulary import TERMINAL_STATES, JobState, allowed_sources
 
@@ -71,6 +71,8 @@ def transition(
     if lease_owner is not None:
         guard.append(Job.lease_owner == lease_owner)
     values: dict[str, Any] = {"state": target, "updated_at": func.now(), **fields}
+    if isinstance(values.get("message"), str):
+        values["message"] = storable(values["message"])
     if target in TERMINAL_STATES:
         values.update(finished_at=func.now(), lease_owner=None, lease_expires_at=None)
     result = session.execute(update(Job).where(*guard).values(**values).returning(Job.id))

@@ -15,7 +15,9 @@ from backend.settings import get_settings
 @lru_cache(maxsize=1)
 def get_engine() -> Engine:
     settings = get_settings()
-    return create_engine(settings.database_url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # hide_parameters: an error's text (logged, and quoted in job events) never carries a row's values.
+    return create_engine(settings.database_url, pool_pre_ping=True, pool_size=10, max_overflow=10,
+                         hide_parameters=True)
 
 
 @lru_cache(maxsize=1)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
-from backend.errors import ErrorCode, IngestError
+from backend.errors import ErrorCode, IngestError, first_line
 from backend.formats.csv_diagnose import find_csv_problem
 from backend.formats.csv_dialect import CsvHeader, decode_sample, read_header, sniff_delimiter
 from backend.formats.detect import read_head
@@ -134,7 +134,7 @@ class CsvFile(TabularFile):
         if problem is None:
             return IngestError(
                 ErrorCode.malformed_file,
-                f"The CSV file could not be read ({str(error).splitlines()[0]}). "
+                f"The CSV file could not be read ({first_line(error)}). "
                 "Check that every row has the same columns as the header.",
                 {"delimiter": self.delimiter},
             )

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
-from backend.errors import ErrorCode, IngestError
+from backend.errors import ErrorCode, IngestError, first_line
 from backend.formats.detect import read_head
 from backend.formats.display import display_names
 from backend.formats.json_diagnose import find_json_line_problem, keys_in_order, numbered_lines
@@ -112,7 +112,7 @@ class NdjsonFile(TabularFile):
         if problem is None:
             return IngestError(
                 ErrorCode.malformed_file,
-                f"The JSON file could not be read ({str(error).splitlines()[0]}).",
+                f"The JSON file could not be read ({first_line(error)}).",
             )
         return self._malformed(problem.line, problem.reason, problem.details)
 

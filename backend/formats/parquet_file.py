@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
-from backend.errors import ErrorCode, IngestError
+from backend.errors import ErrorCode, IngestError, first_line
 from backend.formats.display import NAME_CHARS, display_text
 from backend.formats.limits import ReadLimits
 from backend.formats.tabular import ROW_COLUMN, TabularFile, streamed_batches
@@ -63,5 +63,5 @@ class ParquetFile(TabularFile):
 def _corrupt(error: Exception) -> IngestError:
     return IngestError(
         ErrorCode.malformed_file,
-        f"The Parquet file could not be read ({str(error).splitlines()[0]}). Export it again and re-upload.",
+        f"The Parquet file could not be read ({first_line(error)}). Export it again and re-upload.",
     )

@@ -21,7 +21,7 @@ from pathlib import Path
 import fastexcel
 import polars as pl
 
-from backend.errors import ErrorCode, IngestError
+from backend.errors import ErrorCode, IngestError, first_line
 from backend.formats.file_format import FileFormat
 from backend.formats.limits import ReadLimits
 from backend.formats.tabular import ROW_COLUMN, TabularFile, slices
@@ -53,7 +53,7 @@ class SpreadsheetFile(TabularFile):
         except fastexcel.FastExcelError as error:
             raise IngestError(
                 ErrorCode.malformed_file,
-                f"The {_NAMES[fmt]} could not be read ({str(error).splitlines()[0]}). "
+                f"The {_NAMES[fmt]} could not be read ({first_line(error)}). "
                 "Open it in Excel, save it again and re-upload.",
             ) from error
         self._frame = _with_microseconds(frame).with_row_index(ROW_COLUMN, offset=header_row + 1)

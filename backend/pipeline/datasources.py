@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from backend.db import datasources_repository
 from backend.db.datasources_repository import StoredVersion
 from backend.db.session import session_scope
-from backend.errors import ErrorCode, IngestError
+from backend.errors import ErrorCode, IngestError, first_line
 from backend.pipeline.retry import is_transient
 from backend.schema.builtins import BUILTIN_SCHEMAS
 from backend.schema.codec import schema_from_json, schema_to_json
@@ -58,7 +58,7 @@ def keep_registering(stop: threading.Event, *, first_delay_s: float = 1.0, max_d
             if not is_transient(exc):
                 raise
             log.warning("database unreachable: the built-in datasources are not registered yet; trying again",
-                        extra={"error": str(exc).splitlines()[0], "retry_in_s": delay})
+                        extra={"error": first_line(exc), "retry_in_s": delay})
         else:
             return True
         if stop.wait(delay):

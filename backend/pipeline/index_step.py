@@ -7,7 +7,7 @@ from typing import Any
 
 from backend.db.models import Job
 from backend.druid.overlord import TaskStatus, build_segments_stats
-from backend.errors import ErrorCode, IngestError
+from backend.errors import ErrorCode, IngestError, first_line
 from backend.pipeline.context import StepContext
 from backend.pipeline.datasources import job_datasource
 from backend.pipeline.lineage import LINEAGE_COLUMN
@@ -19,7 +19,9 @@ def follow_task(ctx: StepContext, job: Job) -> None:
     status = _wait_for_completion(ctx, job.druid_task_id)
     report = ctx.overlord.task_report(job.druid_task_id) or {}
     stats = build_segments_stats(report) if report else None
-    if status.status != "SUCCESS" and _lost(status) and job.attempt < ctx.settings.druid_lost_task_attempts:
+    if (status.status != "SUCCESS" and _lost(status) and job.attempt < ctx.settings.druid_lost_task_attempts
+            and _rows_in_druid(ctx, job) == 0):
+        # Nothing of the lost task is queryable (index_parallel publishes at its very end): safe to submit again.
         _submit_again(ctx, job, status)
         return
     if status.status != "SUCCESS":
@@ -28,7 +30,7 @@ def follow_task(ctx: StepContext, job: Job) -> None:
         reason = str(report.get("errorMsg") or status.error_message or "Druid reported the task FAILED")
         raise IngestError(
             ErrorCode.druid_task_failed,
-            f"Druid task {job.druid_task_id} failed: {reason.strip().splitlines()[0]}",
+            f"Druid task {job.druid_task_id} failed: {first_line(reason, 1000)}",
             {"task_id": job.druid_task_id, "row_stats": stats, "druid_error": reason[:4000],
              "unparseable_events": report.get("unparseableEvents")},
         )
@@ -61,11 +63,21 @@ def _submit_again(ctx: StepContext, job: Job, status: TaskStatus) -> None:
     attempt = job.attempt + 1
     ctx.transition(
         job.id, JobState.submitting,
-        f"Druid lost task {job.druid_task_id} ({(status.error_message or '').strip().splitlines()[0][:200]}); "
+        f"Druid lost task {job.druid_task_id} ({first_line(status.error_message or 'no reason given', 200)}); "
         f"submitting it again as attempt {attempt} of {ctx.settings.druid_lost_task_attempts}",
         {"previous_task": job.druid_task_id, "attempt": attempt, "druid_error": status.error_message},
-        attempt=attempt, druid_task_id=None, druid_submitted_at=None, druid_row_stats=None, progress=70,
+        attempt=attempt, druid_task_id=None, druid_submitted_at=None, druid_row_stats=None,
     )
+
+
+def _rows_in_druid(ctx: StepContext, job: Job) -> int:
+    druid_datasource = job_datasource(job.datasource, job.schema_version).druid_datasource
+    sql = f'SELECT COUNT(*) AS "rows" FROM "{druid_datasource}" WHERE "{LINEAGE_COLUMN}" = ?'
+    try:
+        rows: list[dict[str, Any]] = ctx.broker.query(sql, [str(job.id)])
+    except IngestError:
+        return 0  # the datasource is not known to the broker yet: nothing of it is queryable
+    return int(rows[0]["rows"]) if rows else 0
 
 
 def _wait_for_completion(ctx: StepContext, task_id: str) -> TaskStatus:

@@ -4,7 +4,8 @@
   unless aborted; they are aborted once older than INGEST_JANITOR_MIN_AGE_S, long enough that no upload still
   in progress is touched.
 - Raw uploads no job holds (stored, then the API died before the job row committed, or a refusal could not
-  delete them) are deleted once that old.
+  delete them) are deleted once that old, when INGEST_JANITOR_DELETE_ORPHANS says the bucket belongs to this
+  database alone (a job of another database sharing the bucket would look like an orphan here).
 
 Workers run a sweep every INGEST_JANITOR_INTERVAL_S, one at a time across processes; `druid-ingest janitor` runs
 one by hand. Every removal is recorded in `storage_sweeps` (the metrics count them).
@@ -17,6 +18,8 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.orm import Session
 
 from backend.db import storage_sweeps_repository
 from backend.db.session import session_scope
@@ -37,10 +40,15 @@ class SweepResult:
     deleted_objects: list[str] = field(default_factory=list)
 
 
+_JOB_CHECK_BATCH = 1_000  # job ids asked of PostgreSQL at a time
+
+
 def sweep_storage(
-    store: ObjectStore, min_age: timedelta, prefixes: Sequence[str] = ALL_PREFIXES, now: datetime | None = None
+    store: ObjectStore, min_age: timedelta, prefixes: Sequence[str] = ALL_PREFIXES, *, delete_orphans: bool,
+    now: datetime | None = None,
 ) -> SweepResult:
-    """Abort incomplete uploads and delete orphaned raw objects older than `min_age` under `prefixes`."""
+    """Abort incomplete uploads (and, with `delete_orphans`, delete raw objects no job holds) older than `min_age`
+    under `prefixes`."""
     cutoff = (now or datetime.now(UTC)) - min_age
     result = SweepResult()
     with session_scope() as session:
@@ -51,20 +59,30 @@ def sweep_storage(
                 if upload.initiated < cutoff:
                     store.abort_upload(upload)
                     result.aborted_uploads.append(upload.key)
-            if prefix.startswith(keys.RAW_PREFIX):
-                stale = [o for o in store.objects(prefix) if o.last_modified < cutoff]
-                held = storage_sweeps_repository.existing_job_ids(
-                    session, [job_id for o in stale if (job_id := keys.job_id_of(o.key)) is not None])
-                for stored in stale:
-                    if keys.job_id_of(stored.key) not in held:
-                        store.delete(stored.key)
-                        result.deleted_objects.append(stored.key)
+            if delete_orphans and prefix.startswith(keys.RAW_PREFIX):
+                batch: list[str] = []
+                for stored in store.objects(prefix):
+                    if stored.last_modified < cutoff:
+                        batch.append(stored.key)
+                    if len(batch) >= _JOB_CHECK_BATCH:
+                        result.deleted_objects += _delete_orphans(store, session, batch)
+                        batch = []
+                result.deleted_objects += _delete_orphans(store, session, batch)
         storage_sweeps_repository.record_removed(session, INCOMPLETE_UPLOAD, result.aborted_uploads)
         storage_sweeps_repository.record_removed(session, ORPHANED_RAW_OBJECT, result.deleted_objects)
     if result.aborted_uploads or result.deleted_objects:
         log.info("storage swept", extra={"aborted_uploads": len(result.aborted_uploads),
                                          "deleted_objects": len(result.deleted_objects)})
     return result
+
+
+def _delete_orphans(store: ObjectStore, session: Session, stale_keys: list[str]) -> list[str]:
+    held = storage_sweeps_repository.existing_job_ids(
+        session, [job_id for key in stale_keys if (job_id := keys.job_id_of(key)) is not None])
+    orphans = [key for key in stale_keys if keys.job_id_of(key) not in held]
+    for key in orphans:
+        store.delete(key)
+    return orphans
 
 
 def abort_incomplete_staging(store: ObjectStore, job_id: uuid.UUID) -> None:

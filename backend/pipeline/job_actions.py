@@ -47,10 +47,15 @@ def cancel_job(session: Session, job_id: uuid.UUID, overlord: OverlordClient) ->
         overlord.shutdown_task(task_id)
         ended = _wait_for_end(overlord, task_id)
         _refuse_if_succeeded(ended, job)  # it finished between the look and the shutdown
-        if ended is None or not ended.is_complete:
-            event += f"; Druid task {task_id} was asked to shut down (not ended after {SHUTDOWN_CONFIRM_S:.0f} s)"
-        else:
-            event += f"; Druid task {task_id} shut down (it ended {ended.status})"
+        if ended is not None and not ended.is_complete:
+            # Still running (publishing, say): it might yet succeed, and a cancelled job must have no rows.
+            raise IngestError(
+                ErrorCode.conflict,
+                f"Druid was asked to shut task {task_id} down but has not confirmed it ended within "
+                f"{SHUTDOWN_CONFIRM_S:.0f} s; the job is unchanged. Cancel again in a moment.",
+                {"state": job.state, "druid_task_id": task_id, "druid_status": ended.status},
+            )
+        event += f"; Druid task {task_id} shut down" + (f" (it ended {ended.status})" if ended else "")
     moved = jobs_repository.transition(
         session, job_id, JobState.cancelled, event,
         details={"druid_task_id": task_id, "previous_state": job.state},

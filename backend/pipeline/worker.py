@@ -30,7 +30,7 @@ from backend.db.models import Job
 from backend.db.session import session_scope
 from backend.druid.overlord import OverlordClient
 from backend.druid.sql import BrokerSqlClient
-from backend.errors import ErrorCode, IngestError
+from backend.errors import ErrorCode, IngestError, first_line
 from backend.logging_setup import current_job_id
 from backend.pipeline.context import LeaseLost, StepContext
 from backend.pipeline.datasources import keep_registering
@@ -113,7 +113,7 @@ class Worker:
                 outage += 1
                 delay = min(policy.max_s, policy.base_s * 2.0 ** min(outage - 1, 10))
                 log.warning("cannot work the queue; trying again", exc_info=not is_transient(exc),
-                            extra={"error": str(exc).splitlines()[0][:300], "retry_in_s": delay})
+                            extra={"error": first_line(exc), "retry_in_s": delay})
                 self.stopping.wait(delay)
                 continue
             outage = 0
@@ -178,7 +178,7 @@ class Worker:
                         # Nothing can be recorded without the database, not even an ending: let go of the job;
                         # it is claimed again, and resumes, once PostgreSQL answers.
                         log.warning("database unreachable beyond the retries; leaving the job to be claimed again",
-                                    extra={"error": str(exc).splitlines()[0][:300]})
+                                    extra={"error": first_line(exc)})
                         return
                 if isinstance(exc, IngestError):
                     self._end(ctx, job_id, exc)
@@ -199,27 +199,35 @@ class Worker:
             ctx.add_event(job_id, state, message, details)
         except Exception as record_error:
             log.warning("could not record the retry now; it is recorded once the database answers",
-                        extra={"error": str(record_error).splitlines()[0][:300]})
+                        extra={"error": first_line(record_error)})
             self.unrecorded.append(UnrecordedEvent(job_id, state, datetime.now(UTC), message, details))
 
     def _sweep_storage(self) -> None:
         try:
-            sweep_storage(self.store, timedelta(seconds=self.settings.janitor_min_age_s))
+            sweep_storage(self.store, timedelta(seconds=self.settings.janitor_min_age_s),
+                          delete_orphans=self.settings.janitor_delete_orphans)
         except Exception as exc:
             log.warning("storage sweep failed; trying again later", exc_info=not is_transient(exc),
-                        extra={"error": str(exc).splitlines()[0][:300]})
+                        extra={"error": first_line(exc)})
 
     def _record_late_events(self) -> None:
         """Write the retry notes an outage kept out of the jobs' histories, marked with when they happened."""
         while self.unrecorded:
             event = self.unrecorded[0]
-            with session_scope() as session:
-                if jobs_repository.get_job(session, event.job_id) is not None:
-                    events_repository.add_event(
-                        session, event.job_id, event.state,
-                        f"{event.message} (recorded late: the database was unreachable)",
-                        {**event.details, "happened_at": event.at.isoformat(), "recorded_late": True}, at=event.at,
-                    )
+            try:
+                with session_scope() as session:
+                    if jobs_repository.get_job(session, event.job_id) is not None:
+                        events_repository.add_event(
+                            session, event.job_id, event.state,
+                            f"{event.message} (recorded late: the database was unreachable)",
+                            {**event.details, "happened_at": event.at.isoformat(), "recorded_late": True},
+                            at=event.at,
+                        )
+            except Exception as exc:
+                if is_transient(exc):
+                    raise  # still unreachable: kept for the next round
+                # PostgreSQL refuses this note for good: dropped, so that it cannot stop the worker claiming jobs.
+                log.exception("could not record a late retry note; dropped")
             self.unrecorded.pop(0)
 
     def _end(self, ctx: StepContext, job_id: uuid.UUID, error: IngestError) -> None:
@@ -236,7 +244,7 @@ class Worker:
             # The database went away at the very end: the job keeps its state and is claimed again, and its step
             # (deterministic) comes to the same ending once PostgreSQL answers.
             log.warning("could not record the outcome; the job will be claimed again",
-                        extra={"code": error.code, "error": str(exc).splitlines()[0][:300]})
+                        extra={"code": error.code, "error": first_line(exc)})
 
     def _heartbeat(self, ctx: StepContext, job_id: uuid.UUID) -> None:
         while not ctx.lease_lost.wait(self.settings.worker_heartbeat_s):
@@ -245,7 +253,7 @@ class Worker:
                     held = jobs_repository.heartbeat(session, job_id, self.worker_id, self.settings.worker_lease_s)
             except Exception as exc:
                 log.warning("heartbeat failed; will retry", exc_info=not is_transient(exc),
-                            extra={"error": str(exc).splitlines()[0][:300]})
+                            extra={"error": first_line(exc)})
                 continue
             if not held:
                 ctx.lease_lost.set()

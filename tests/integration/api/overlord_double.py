@@ -3,7 +3,9 @@
 Every request is forwarded to the real Overlord unchanged, except what the current mode changes:
 - `fail_submissions`: task submissions are answered 503, as an Overlord that is not (yet) the leader answers;
 - `pending`: status answers say the task is still waiting for a slot (`runnerStatusCode: PENDING`), the way the
-  Overlord reports a task no worker has picked up.
+  Overlord reports a task no worker has picked up;
+- `accept_then_hang`: a task submission reaches the real Overlord, which accepts it, but its answer never comes
+  back (a network that dies at that moment), so the submitter cannot know it succeeded.
 It speaks Druid's wire format because it is the real Overlord's answers, only edited.
 """
 
@@ -21,6 +23,7 @@ class OverlordDouble:
     def __init__(self, real_url: str) -> None:
         self.real_url = real_url.rstrip("/")
         self.mode = "pass"
+        self.released = threading.Event()  # ends the hang of `accept_then_hang`
         self.seen: list[tuple[str, str]] = []
         double = self
 
@@ -41,6 +44,9 @@ class OverlordDouble:
                 headers = {"Content-Type": self.headers["Content-Type"]} if self.headers.get("Content-Type") else {}
                 upstream = requests.request(method, double.real_url + self.path, data=body, timeout=30,
                                             headers=headers)
+                if double.mode == "accept_then_hang" and method == "POST" and self.path == "/druid/indexer/v1/task":
+                    double.released.wait(600)
+                    return
                 content = upstream.content
                 if double.mode == "pending" and self.path.endswith("/status") and upstream.status_code == 200:
                     answer = upstream.json()
@@ -70,5 +76,6 @@ class OverlordDouble:
         return self
 
     def __exit__(self, *_: object) -> None:
+        self.released.set()
         self.server.shutdown()
         self.server.server_close()

@@ -11,6 +11,7 @@ import sys
 import time
 from datetime import datetime
 
+import pytest
 import requests
 
 from backend.settings import REPO_ROOT, get_settings
@@ -23,6 +24,9 @@ from .test_fault_matrix import _druid_tasks, _record
 
 def test_indexer_killed_mid_task(service: Service, workers: Workers, unique_tag: str) -> None:
     pid_file = get_stack_settings().var_dir / "run" / "indexer.pid"
+    if not pid_file.exists():
+        pytest.skip(f"the stack's indexer was not started from this checkout ({pid_file} is missing): killing it "
+                    "is for a stack of our own")
     job_id = service.accepted(sales_csv(unique_tag, 300_000, seed=190, start=datetime(2023, 3, 1), days=2),
                               "indexer-killed.csv")
     job = service.wait_state(job_id, {"indexing"}, timeout_s=240)

@@ -32,7 +32,7 @@ def test_janitor_aborts_incomplete_uploads_and_deletes_orphans_only(
 
     def sweep() -> str:
         done = subprocess.run(
-            [sys.executable, "-m", "backend.cli", "janitor", "--min-age-s", "0",
+            [sys.executable, "-m", "backend.cli", "janitor", "--min-age-s", "0", "--delete-orphans",
              *(arg for prefix in prefixes for arg in ("--prefix", prefix))],
             cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, check=False)
         assert done.returncode in (0, 1), done.stdout + done.stderr  # 1: another process was sweeping

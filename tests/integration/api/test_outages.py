@@ -13,6 +13,8 @@ from .conftest import Service, Workers, sales_csv
 from .fault_matrix import ROWS, FaultRow
 from .tcp_relay import TcpRelay
 
+OUTAGE_S = 60
+
 
 def test_worker_outlives_a_postgres_outage_and_finishes_the_job(
     service: Service, workers: Workers, unique_tag: str
@@ -29,9 +31,13 @@ def test_worker_outlives_a_postgres_outage_and_finishes_the_job(
         job_id = service.accepted(sales_csv(unique_tag, 200_000, seed=140), "outage.csv")
         assert service.wait_state(job_id, {"validating"})["state"] == "validating"
         relay.cut()
-        # Down until the worker has given the job up and then failed to read the queue a few times.
-        poll_until(lambda: workers.output_of(worker).count("cannot work the queue") >= 3 or None, 90,
-                   "the worker to give the job up and keep polling while PostgreSQL is unreachable")
+        down_at = time.monotonic()
+        # Down for 60 s at least, and until the worker has given the job up and failed to read the queue a few
+        # times: an outage longer than any retry budget.
+        poll_until(lambda: (time.monotonic() - down_at >= OUTAGE_S
+                            and workers.output_of(worker).count("cannot work the queue") >= 3) or None,
+                   OUTAGE_S + 60, "the worker to give the job up and keep polling while PostgreSQL is unreachable",
+                   interval_s=1)
         assert "leaving the job to be claimed again" in workers.output_of(worker)
         assert worker.poll() is None, "the worker exited during the outage"
         relay = TcpRelay((database.host or "127.0.0.1", database.port or 5432), port=relay.port)
@@ -46,5 +52,5 @@ def test_worker_outlives_a_postgres_outage_and_finishes_the_job(
     late = [e for e in job["events"] if e["details"].get("recorded_late")]
     assert late and all("Transient fault" in e["message"] for e in late), job["events"]
     assert job["druid_task_id"].endswith("attempt-1")
-    ROWS.append(FaultRow("PostgreSQL unreachable for the worker, mid-validation", 1, job["state"],
+    ROWS.append(FaultRow(f"PostgreSQL down {OUTAGE_S} s for the worker, mid-validation", 1, job["state"],
                          "1 task(s), 1 attempt(s)", "yes", time.monotonic() - back_at))
