@@ -13,9 +13,9 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.routing import Match, Mount
 
-from backend.api import datasources, health, jobs, metrics, records, uploads
+from backend.api import datasources, health, infer, jobs, metrics, records, uploads
+from backend.api.allowed_methods import METHODS, PAGE_PATH, methods_serving
 from backend.api.error_handlers import install_error_handlers
 from backend.api.request_id import RequestIdMiddleware
 from backend.db.async_pool import new_pool
@@ -65,30 +65,11 @@ def create_app() -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)
-    for module in (uploads, records, jobs, datasources, health, metrics):
+    for module in (uploads, records, jobs, infer, datasources, health, metrics):
         app.include_router(module.router)
     if (FRONTEND_DIST / "index.html").is_file():
         _mount_frontend(app, FRONTEND_DIST)
     return app
-
-
-_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
-
-
-def _methods_serving(app: FastAPI, request: Request) -> set[str]:
-    """The methods that a route other than the page serves at the request's path (none when no other route has it).
-
-    Asked of the router as it routes (Route.matches with each method), so routers included at any depth count."""
-    methods: set[str] = set()
-    for method in _METHODS:
-        scope = {**request.scope, "method": method}
-        for route in app.router.routes:
-            if isinstance(route, Mount) or getattr(route, "endpoint", None) is request.scope.get("endpoint"):
-                continue
-            if route.matches(scope)[0] is Match.FULL:
-                methods.add(method)
-                break
-    return methods
 
 
 def _mount_frontend(app: FastAPI, dist: Path) -> None:
@@ -98,9 +79,9 @@ def _mount_frontend(app: FastAPI, dist: Path) -> None:
 
     # Every method, so that this route (last in order) decides what a request no other route served gets: 405 with
     # Allow for a path another method serves (GET /api/v1/uploads), 404 for an unknown API path, else the page.
-    @app.api_route("/{path:path}", methods=list(_METHODS), include_in_schema=False)
+    @app.api_route(PAGE_PATH, methods=list(METHODS), include_in_schema=False)
     def page(request: Request, path: str) -> FileResponse:
-        allowed = _methods_serving(app, request)
+        allowed = methods_serving(request)
         if allowed:
             raise HTTPException(405, headers={"Allow": ", ".join(sorted(allowed))})
         if path.startswith(_API_PREFIXES):

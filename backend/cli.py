@@ -1,4 +1,4 @@
-"""The command line: serve, worker, migrate, push (upload + wait), jobs, status, demo, stack."""
+"""The command line: serve, worker, migrate, push (upload + wait), jobs, status, datasource, demo, app."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from backend.cli_datasource import add_datasource_commands
 from backend.display import display_text
 from backend.settings import REPO_ROOT, get_settings
 
@@ -77,7 +78,8 @@ def cmd_push(args: argparse.Namespace) -> int:
             print(f"\rupload {sent * 100 // max(total, 1):3d}%  {rate:6.1f} MB/s", end="", file=sys.stderr)
 
     fields = {"datasource": args.datasource, "on_invalid": args.on_invalid, "mode": args.mode,
-              "priority": args.priority, **({"force": "true"} if args.force else {})}
+              "priority": args.priority, **({"force": "true"} if args.force else {}),
+              **({"schema_version": str(args.schema_version)} if args.schema_version else {})}
     try:
         accepted = client.upload(path, fields, progress)
     except ApiError as error:
@@ -311,6 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     push = sub.add_parser("push", help="upload a file and (with --wait) follow its job")
     push.add_argument("file")
     push.add_argument("--datasource", default="sales")
+    push.add_argument("--schema-version", type=int, help="validate against this older schema version")
     push.add_argument("--on-invalid", default="reject", choices=["reject", "skip"])
     push.add_argument("--mode", default="append", choices=["append", "replace"])
     push.add_argument("--priority", default="MEDIUM", choices=["HIGH", "MEDIUM", "LOW"])
@@ -338,6 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     supervised = sub.add_parser("supervise", help="run a command (worker) and start it again whenever it exits")
     supervised.add_argument("target", choices=["worker"])
     supervised.set_defaults(func=cmd_supervise)
+    add_datasource_commands(sub, _api_url)
     app = sub.add_parser("app", help="start or stop the background API + worker")
     app.add_argument("action", choices=["up", "down"])
     app.set_defaults(func=cmd_app)

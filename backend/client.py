@@ -36,8 +36,14 @@ class IngestClient:
         assert isinstance(body, dict)
         return body
 
+    def call(self, method: str, path: str, body: Any = None, **params: Any) -> dict[str, Any]:
+        """One JSON request to the API (`path` starts with /api/v1); an error answer raises ApiError."""
+        return self._json(self.http.request(method, f"{self.base_url}{path}", json=body, params=params or None,
+                                             timeout=self.timeout_s))
+
     def upload(
-        self, path: Path, fields: dict[str, str], progress: Callable[[int, int], None] | None = None
+        self, path: Path, fields: dict[str, str], progress: Callable[[int, int], None] | None = None,
+        endpoint: str = "/api/v1/uploads",
     ) -> dict[str, Any]:
         """Stream the file as multipart/form-data without reading it whole (requests would)."""
         boundary = f"druid-ingest-{uuid.uuid4().hex}"
@@ -46,13 +52,13 @@ class IngestClient:
             for name, value in fields.items()
         )
         preamble += (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{_form_quoted(path.name)}"\r\n'
             "Content-Type: application/octet-stream\r\n\r\n"
         ).encode()
         closing = f"\r\n--{boundary}--\r\n".encode()
         body = _MultipartBody(preamble, path, closing, progress)
         response = self.http.post(
-            f"{self.base_url}/api/v1/uploads",
+            f"{self.base_url}{endpoint}",
             data=body,
             headers={"Content-Type": f"multipart/form-data; boundary={boundary}", "Content-Length": str(len(body))},
             timeout=None,
@@ -89,6 +95,12 @@ class IngestClient:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"job {job_id} still {job['state']} after {timeout_s:.0f} s")
             time.sleep(0.5)  # polling interval of a client, not a synchronisation
+
+
+def _form_quoted(name: str) -> str:
+    """A filename as browsers write it into a form part's header (the HTML standard's multipart/form-data
+    encoding): a quote or a line break would end the header early, so they travel percent-encoded."""
+    return name.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
 
 
 class _MultipartBody:

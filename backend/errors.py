@@ -18,6 +18,10 @@ class ErrorCode(StrEnum):
     conflict = "conflict"
     duplicate_upload = "duplicate_upload"
     unsupported_media_type = "unsupported_media_type"  # a request body's Content-Type the endpoint does not read
+    invalid_schema = "invalid_schema"  # a schema definition with problems, each at its path
+    incompatible_schema = "incompatible_schema"  # a new version that breaks the datasource's compatibility mode
+    datasource_exists = "datasource_exists"
+    datasource_deleted = "datasource_deleted"
     # Data problems: the job ends `rejected`.
     unsupported_format = "unsupported_format"
     empty_file = "empty_file"
@@ -47,6 +51,10 @@ _HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.conflict: 409,
     ErrorCode.duplicate_upload: 409,
     ErrorCode.unsupported_media_type: 415,
+    ErrorCode.invalid_schema: 422,
+    ErrorCode.incompatible_schema: 409,
+    ErrorCode.datasource_exists: 409,
+    ErrorCode.datasource_deleted: 409,
     ErrorCode.unsupported_format: 415,
     ErrorCode.empty_file: 422,
     ErrorCode.no_data_rows: 422,

@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     api_status_connections: int = Field(default=4, ge=1)
     max_upload_bytes: int = 5 * 1024**3
     max_records_bytes: int = 256 * 1024**2
+    # A sample sent to POST /api/v1/datasources/infer (kept on local disk while it is read, then deleted).
+    max_infer_bytes: int = 256 * 1024**2
+    max_infer_rows: int = Field(default=100_000, ge=1)
 
     # Worker.
     worker_lease_s: float = 30.0

@@ -1,5 +1,8 @@
 """Read + validate + stage: druid-ingest's pipeline vs plain pandas (pyarrow engine) + pandera, same file, one run.
 
+Ours takes the registry path a job takes: the `sales` schema's current version loaded from PostgreSQL (the local
+stack's, so `make up` first), parsed, turned into the Pandera schema. The clock includes that load.
+
 Each contender runs in its own child process, so the peak RSS it reports is its own (imports included; the
 clock starts after them). Both read the same generated file, apply the same rules and write the valid rows
 out: ours as the worker does (staged CSV, or NDJSON when a value holds a line break; rejects and the error
@@ -53,20 +56,26 @@ def make_file(rows: int, bad_fraction: float) -> Path:
 
 
 def run_ours(path: Path, batch_rows: int | None) -> dict[str, float]:
+    from backend.db.session import session_scope
     from backend.formats.detect import detect_format
     from backend.formats.reader import ReadLimits
+    from backend.pipeline.datasources import job_datasource, load_datasource, register_builtin_datasources
     from backend.pipeline.validate_file import OutputFiles, validate_to_files
-    from backend.schema.builtins import SALES_SCHEMA
     from backend.settings import get_settings
 
-    settings = get_settings()  # the worker's limits (validate_step.read_limits), without its database imports
+    settings = get_settings()  # the worker's limits (validate_step.read_limits)
     limits = ReadLimits(batch_rows or settings.validation_batch_rows, settings.max_spreadsheet_cells,
                         settings.max_spreadsheet_inflated_bytes, settings.max_spreadsheet_ratio)
+    register_builtin_datasources()  # what every process does on start: seeds `sales` unless the registry has it
     started = time.perf_counter()
+    # The registry path, as a job takes it: the datasource's current version read from PostgreSQL and parsed.
+    with session_scope() as session:
+        version = load_datasource(session, "sales").version
+    schema = job_datasource("sales", version).schema
     with path.open("rb") as fh:
         fmt = detect_format(fh.read(65536))
     with tempfile.TemporaryDirectory() as tmp:
-        tally = validate_to_files(path, fmt, SALES_SCHEMA, limits, OutputFiles.in_folder(Path(tmp)),
+        tally = validate_to_files(path, fmt, schema, limits, OutputFiles.in_folder(Path(tmp)),
                                   lineage_id="bench", now=datetime.now(UTC),
                                   error_sample_limit=settings.error_sample_limit)
         seconds = time.perf_counter() - started  # before removing the output: deleting files is not the pass

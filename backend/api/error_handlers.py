@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
+from backend.api.allowed_methods import methods_serving
 from backend.api.params import NO_CONTROL_CHARACTERS, NO_CONTROL_CHARACTERS_RULE
 from backend.errors import ErrorCode, IngestError
 
@@ -37,27 +38,43 @@ def _problem(error: Any) -> str:
     return str(error.get("msg", "is invalid")).lower()
 
 
+def field_path(location: tuple[int | str, ...]) -> str:
+    """Pydantic's location as a person writes it: `columns[3].rules[0].regex`."""
+    path = ""
+    for part in location:
+        if part in {"query", "path", "body"} and not path:
+            continue
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "request"
+
+
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    problems = []
-    fields = []
-    for error in exc.errors():
-        location = [str(part) for part in error.get("loc", ()) if part not in {"query", "path", "body"}]
-        field = ".".join(location) or "request"
-        fields.append(field)
-        problems.append(f"`{field}` {_problem(error)}")
-    message = "Invalid request: " + "; ".join(problems) + "."
-    return JSONResponse(_body(ErrorCode.invalid_field.value, message, {"fields": fields}), status_code=422)
+    problems = [{"path": field_path(error.get("loc", ())), "message": _problem(error)} for error in exc.errors()]
+    message = "Invalid request: " + "; ".join(f"`{p['path']}` {p['message']}" for p in problems) + "."
+    details = {"fields": [p["path"] for p in problems], "problems": problems}
+    return JSONResponse(_body(ErrorCode.invalid_field.value, message, details), status_code=422)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = {404: "not_found", 405: "method_not_allowed", 409: "conflict"}.get(exc.status_code, "http_error")
     message = str(exc.detail)
-    allowed = (exc.headers or {}).get("Allow")
+    headers = dict(exc.headers or {})
+    serving = methods_serving(request) if exc.status_code == 405 else set()
+    if serving:
+        # The router's own 405 names only the first route of the path; every route of it counts.
+        headers["Allow"] = ", ".join(sorted(serving))
+    if exc.status_code == 400 and message == "There was an error parsing the body":
+        # FastAPI's answer to a JSON body it cannot decode (bytes that are not UTF-8): the client's mistake, said
+        # like every other body problem.
+        return JSONResponse(_body(ErrorCode.invalid_field.value, "The request body is not valid JSON (UTF-8).",
+                                  {"fields": ["body"], "problems": [{"path": "body", "message": "is not valid JSON"}]}),
+                            status_code=422)
+    allowed = headers.get("Allow")
     if exc.status_code == 405 and allowed:
         message = f"{request.method} is not allowed on {request.url.path}; allowed: {allowed}."
-    return JSONResponse(_body(code, message), status_code=exc.status_code, headers=exc.headers)
+    return JSONResponse(_body(code, message), status_code=exc.status_code, headers=headers)
 
 
 async def _client_disconnect(_: Request, __: Exception) -> JSONResponse:

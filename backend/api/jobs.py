@@ -40,6 +40,7 @@ def summary(job: Job) -> JobSummary:
         code=job.code,
         message=job.message,
         datasource=job.datasource,
+        schema_version=job.schema_version,
         filename=job.filename,
         format=job.format,
         size_bytes=job.size_bytes,

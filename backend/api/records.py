@@ -11,7 +11,7 @@ from backend.api.params import DATASOURCE_NAME_MAX, NO_CONTROL_CHARACTERS
 from backend.api.schemas import ErrorBody, PriorityName, UploadAccepted, render_accepted
 from backend.errors import ErrorCode, IngestError
 from backend.pipeline.intake import accept_records
-from backend.pipeline.upload_options import UploadOptions
+from backend.pipeline.upload_options import MAX_SCHEMA_VERSION, UploadOptions
 from backend.vocabulary import Mode, OnInvalid, Priority
 
 router = APIRouter(prefix="/api/v1/datasources", tags=["records"])
@@ -64,6 +64,8 @@ async def post_records(
     mode: Annotated[Mode, Query()] = Mode.APPEND,
     priority: Annotated[PriorityName, Query()] = "MEDIUM",
     force: Annotated[bool, Query()] = False,
+    schema_version: Annotated[int | None, Query(ge=1, le=MAX_SCHEMA_VERSION,
+                                                description="Validate against this older schema version")] = None,
 ) -> UploadAccepted:
     # Only JSON is read as JSON: bytes labelled as something else (an image, a form) are refused before a byte is
     # stored. A request that declares no Content-Type is refused too: its bytes are not labelled JSON, and
@@ -78,6 +80,6 @@ async def post_records(
             "declared no Content-Type.",
             {"content_type": content_type[:100]},
         )
-    options = UploadOptions(name, on_invalid, mode, Priority[priority], force)
+    options = UploadOptions(name, on_invalid, mode, Priority[priority], force, schema_version)
     accepted = await accept_records(request.stream(), options, store, max_bytes=settings.max_records_bytes)
     return render_accepted(accepted)

@@ -31,6 +31,7 @@ class UploadAccepted(BaseModel):
     job_id: uuid.UUID
     state: JobState
     datasource: str
+    schema_version: int = Field(description="The schema version the job validates against")
     filename: str
     format: str | None
     size_bytes: int
@@ -47,6 +48,7 @@ def render_accepted(accepted: AcceptedUpload) -> UploadAccepted:
         job_id=job_id,
         state=JobState.queued,
         datasource=options.datasource,
+        schema_version=accepted.schema_version,
         filename=accepted.filename,
         format=accepted.format.value,
         size_bytes=accepted.size_bytes,
@@ -70,6 +72,7 @@ class JobSummary(BaseModel):
     code: str | None
     message: str | None
     datasource: str
+    schema_version: int = Field(description="The schema version the job validates against")
     filename: str
     format: str | None
     size_bytes: int

@@ -9,6 +9,7 @@ from backend.api.params import DATASOURCE_NAME_MAX, NO_CONTROL_CHARACTERS
 from backend.api.schemas import ErrorBody, UploadAccepted, render_accepted
 from backend.errors import ErrorCode, IngestError
 from backend.pipeline.intake import accept_form_upload
+from backend.pipeline.upload_options import MAX_SCHEMA_VERSION
 from backend.vocabulary import Mode, OnInvalid
 
 router = APIRouter(prefix="/api/v1", tags=["uploads"])
@@ -32,6 +33,8 @@ _FORM: dict[str, object] = {
                         "file": {"type": "string", "format": "binary", "description": "The file to ingest"},
                         "datasource": {"type": "string", "default": "sales", "minLength": 1,
                                        "maxLength": DATASOURCE_NAME_MAX, "pattern": NO_CONTROL_CHARACTERS},
+                        "schema_version": {"type": "integer", "minimum": 1, "maximum": MAX_SCHEMA_VERSION,
+                                           "description": "Validate against this older schema version"},
                         "on_invalid": {"type": "string", "enum": [v.value for v in OnInvalid], "default": "reject"},
                         "mode": {"type": "string", "enum": [v.value for v in Mode], "default": "append"},
                         "priority": {"type": "string", "enum": ["HIGH", "MEDIUM", "LOW"], "default": "MEDIUM"},
@@ -53,7 +56,8 @@ _FORM_OVERHEAD_BYTES = 64 * 1024
     responses=_ERRORS,
     summary="Upload a file (multipart/form-data) and queue its ingestion",
     description=(
-        "Form fields: `file` (required), `datasource` (default `sales`), `on_invalid` (`reject` | `skip`), "
+        "Form fields: `file` (required), `datasource` (default `sales`), `schema_version` (pin an older "
+        "version of the datasource's schema; default: the current one), `on_invalid` (`reject` | `skip`), "
         "`mode` (`append` | `replace`), `priority` (`HIGH` | `MEDIUM` | `LOW`), `force` (`true` accepts bytes "
         "this datasource already has; otherwise 409 names the earlier job). The body is streamed to object "
         "storage as it arrives; the answer comes once the object is stored and the job is recorded."

@@ -23,7 +23,7 @@ _ISO = "to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'
 _JOB_DOCUMENT_SQL = f"""
 SELECT json_build_object(
     'job_id', j.id, 'state', j.state, 'code', j.code, 'message', j.message,
-    'datasource', j.datasource, 'filename', j.filename, 'format', j.format,
+    'datasource', j.datasource, 'schema_version', j.schema_version, 'filename', j.filename, 'format', j.format,
     'size_bytes', j.size_bytes, 'sha256', j.sha256, 'priority', j.priority,
     'options', json_build_object('on_invalid', j.on_invalid, 'mode', j.mode),
     'rows_total', j.rows_total, 'rows_valid', j.rows_valid, 'rows_invalid', j.rows_invalid,

@@ -48,7 +48,11 @@ class Datasource(Base):
     name: Mapped[str] = mapped_column(String(128), primary_key=True)
     druid_datasource: Mapped[str] = mapped_column(String(255))
     current_schema_version: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(Text, server_default="")
+    compatibility: Mapped[str] = mapped_column(String(32), server_default="BACKWARD")
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class SchemaVersion(Base):
@@ -60,6 +64,10 @@ class SchemaVersion(Base):
     version: Mapped[int] = mapped_column(Integer)
     definition: Mapped[dict[str, Any]] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_by: Mapped[str] = mapped_column(Text, server_default="built-in")
+    summary: Mapped[str] = mapped_column(Text, server_default="first version")
+    changes: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default="[]")
+    restored_from: Mapped[int | None] = mapped_column(Integer)
 
 
 class Job(Base):
@@ -69,6 +77,7 @@ class Job(Base):
         Index("ix_jobs_queue", "priority", "created_at", postgresql_where=UNFINISHED),
         Index("ix_jobs_created_at", "created_at"),
         Index("ix_jobs_datasource_sha256", "datasource", "sha256"),
+        Index("ix_jobs_datasource_created_at", "datasource", "created_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)

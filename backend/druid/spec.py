@@ -11,20 +11,13 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from backend.schema.declaration import ColumnType, DatasourceSchema
+from backend.schema.declaration import DRUID_DIMENSION_TYPE, DatasourceSchema, SegmentGranularity
 
 # Druid's own defaults are 75 for realtime tasks, 50 for batch ingestion and 25 for compaction. MEDIUM keeps
 # the batch default; HIGH can take time-chunk locks from default batch and compaction tasks; LOW yields to
 # every other batch job (and ties with compaction, so it waits rather than preempts it).
 _PRIORITIES = {"HIGH": 75, "MEDIUM": 50, "LOW": 25}
 
-_DRUID_DIMENSION_TYPE = {
-    ColumnType.string: "string",
-    ColumnType.long: "long",
-    ColumnType.double: "double",
-    # A timestamp that is not the row time is staged as ISO-8601 text.
-    ColumnType.timestamp: "string",
-}
 
 # Both are in Druid's core. Druid's CSV reader (opencsv's RFC 4180 parser) handles quoted commas and doubled
 # quotes but splits records at every line break, which is why the stager falls back to NDJSON for such values.
@@ -48,7 +41,7 @@ def priority_for(priority_name: str) -> int:
 def dimensions_spec(schema: DatasourceSchema, extra_string_dimensions: Sequence[str] = ()) -> dict[str, Any]:
     """Typed dimensions in schema order; the timestamp column is Druid's __time, not a dimension."""
     dimensions: list[dict[str, str]] = [
-        {"type": _DRUID_DIMENSION_TYPE[c.type], "name": c.name}
+        {"type": DRUID_DIMENSION_TYPE[c.type], "name": c.name}
         for c in schema.columns
         if c.name != schema.timestamp_column
     ]
@@ -57,17 +50,23 @@ def dimensions_spec(schema: DatasourceSchema, extra_string_dimensions: Sequence[
 
 
 def day_intervals(min_ts: datetime, max_ts: datetime) -> list[str]:
-    """The whole UTC days from min_ts's day to max_ts's day, as one interval.
+    """The whole UTC days from min_ts's day to max_ts's day, as one interval."""
+    return replace_intervals(min_ts, max_ts, SegmentGranularity.DAY)
 
-    One contiguous interval, not one per day with rows: replacing it empties the days in between that have no
-    new rows. That is what "replace this period" means, and it keeps the spec small for long ranges.
+
+def replace_intervals(min_ts: datetime, max_ts: datetime, segment: SegmentGranularity) -> list[str]:
+    """The whole segment periods (UTC hours, days, ISO weeks, months or years) from min_ts's to max_ts's, as one
+    interval aligned to the datasource's segment granularity (Druid replaces whole segments).
+
+    One contiguous interval, not one per period with rows: replacing it empties the periods in between that have
+    no new rows. That is what "replace this period" means, and it keeps the spec small for long ranges.
     """
     if min_ts.tzinfo is None or max_ts.tzinfo is None:
-        raise ValueError("day_intervals needs timezone-aware datetimes")
+        raise ValueError("replace_intervals needs timezone-aware datetimes")
     if min_ts > max_ts:
         raise ValueError(f"min_ts {min_ts.isoformat()} is after max_ts {max_ts.isoformat()}")
-    start = _utc_day(min_ts)
-    end = _utc_day(max_ts) + timedelta(days=1)
+    start = _period_start(min_ts, segment)
+    end = _next_period(_period_start(max_ts, segment), segment)
     return [f"{_iso(start)}/{_iso(end)}"]
 
 
@@ -102,7 +101,11 @@ def build_index_parallel_spec(
     if max_num_concurrent_subtasks < 1:
         raise ValueError("max_num_concurrent_subtasks must be >= 1")
 
-    granularity: dict[str, Any] = {"segmentGranularity": "DAY", "queryGranularity": "NONE", "rollup": False}
+    granularity: dict[str, Any] = {
+        "segmentGranularity": schema.granularity.segment.value,
+        "queryGranularity": schema.granularity.query.value,
+        "rollup": False,
+    }
     if not append:
         assert replace_intervals is not None
         granularity["intervals"] = list(replace_intervals)
@@ -159,8 +162,32 @@ def _check_task_id(task_id: str) -> None:
         )
 
 
-def _utc_day(instant: datetime) -> datetime:
-    return instant.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+def _period_start(instant: datetime, segment: SegmentGranularity) -> datetime:
+    hour = instant.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    if segment is SegmentGranularity.HOUR:
+        return hour
+    day = hour.replace(hour=0)
+    if segment is SegmentGranularity.DAY:
+        return day
+    if segment is SegmentGranularity.WEEK:  # Druid's weeks are ISO weeks: Monday to Monday, UTC
+        return day - timedelta(days=day.weekday())
+    if segment is SegmentGranularity.MONTH:
+        return day.replace(day=1)
+    return day.replace(month=1, day=1)
+
+
+def _next_period(start: datetime, segment: SegmentGranularity) -> datetime:
+    if segment is SegmentGranularity.HOUR:
+        return start + timedelta(hours=1)
+    if segment is SegmentGranularity.DAY:
+        return start + timedelta(days=1)
+    if segment is SegmentGranularity.WEEK:
+        return start + timedelta(weeks=1)
+    if segment is SegmentGranularity.MONTH:
+        if start.month == 12:
+            return start.replace(year=start.year + 1, month=1)
+        return start.replace(month=start.month + 1)
+    return start.replace(year=start.year + 1)
 
 
 def _iso(instant: datetime) -> str:

@@ -28,9 +28,11 @@ class ParquetFile(TabularFile):
         self._dtypes = dict(schema)
 
     def _scan(self, file_columns: list[str]) -> pl.LazyFrame:
-        return pl.scan_parquet(self.path, row_index_name=ROW_COLUMN, row_index_offset=1).select(
-            pl.col(ROW_COLUMN).cast(pl.Int64), *(self._plain(name) for name in file_columns)
-        )
+        # The file's own columns first, then the row numbers: a column the file calls `__row` (reserved, so never a
+        # schema column) cannot then clash with them.
+        return pl.scan_parquet(self.path).select(*(self._plain(name) for name in file_columns)).with_row_index(
+            ROW_COLUMN, offset=1
+        ).select(pl.col(ROW_COLUMN).cast(pl.Int64), *file_columns)
 
     def _plain(self, name: str) -> pl.Expr:
         """The column as a value the validator converts: nested and duration types are refused by name, bytes

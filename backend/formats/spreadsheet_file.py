@@ -56,7 +56,10 @@ class SpreadsheetFile(TabularFile):
                 f"The {_NAMES[fmt]} could not be read ({first_line(error)}). "
                 "Open it in Excel, save it again and re-upload.",
             ) from error
-        self._frame = _with_microseconds(frame).with_row_index(ROW_COLUMN, offset=header_row + 1)
+        # A column the file calls `__row` is never a schema column (the name is reserved), so it is ignored like any
+        # other extra column; the frame's own row numbers take its name.
+        self._frame = _with_microseconds(frame.drop(ROW_COLUMN, strict=False)).with_row_index(
+            ROW_COLUMN, offset=header_row + 1)
         self._frame = self._frame.with_columns(pl.col(ROW_COLUMN).cast(pl.Int64))
         super().__init__(path, limits, columns=list(frame.columns), approx_total_rows=frame.height)
         if shape is not None:

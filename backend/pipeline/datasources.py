@@ -1,9 +1,10 @@
 """The schema registry as the rest of the service sees it: which datasources exist and the exact schema version a
 job validates against.
 
-Built-in schemas are declared in code (backend.schema.builtins) and registered on start; a changed declaration
-becomes a new version, so every job validates against the exact version it was accepted with. Versions never
-change once stored, so a parsed version is cached per process by (datasource, version).
+Built-in schemas are declared in code (backend.schema.builtins) and seeded on start: registered once, then owned
+by the registry like any other datasource (backend.pipeline.registry). Every job validates against the exact
+version it was accepted with; versions never change once stored, so a parsed version is cached per process by
+(datasource, version).
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from backend.db import datasources_repository
 from backend.db.datasources_repository import StoredVersion
 from backend.db.session import session_scope
 from backend.errors import ErrorCode, IngestError, first_line
+from backend.pipeline.registry import live_datasource, unknown_datasource
 from backend.pipeline.retry import is_transient
 from backend.schema.builtins import BUILTIN_SCHEMAS
 from backend.schema.codec import schema_from_json, schema_to_json
 from backend.schema.declaration import DatasourceSchema
+from backend.schema.evolution import assign_column_ids
 
 log = logging.getLogger("backend.datasources")
 
@@ -36,13 +39,16 @@ class RegisteredDatasource:
 
 
 def register_builtin_datasources() -> None:
-    """Register each built-in schema, adding a version when its declaration changed."""
+    """Seed each built-in datasource that the registry does not hold yet (deleted ones stay deleted)."""
     with session_scope() as session:
         datasources_repository.lock_registry(session)
         for schema in BUILTIN_SCHEMAS:
-            datasources_repository.register_definition(
-                session, schema.name, schema.druid_datasource, schema_to_json(schema)
-            )
+            if datasources_repository.get_datasource(session, schema.name) is None:
+                datasources_repository.create_datasource(
+                    session, name=schema.name, druid_datasource=schema.druid_datasource, description=schema.description,
+                    compatibility="BACKWARD", definition=schema_to_json(assign_column_ids(schema, None, 0)),
+                    created_by="built-in",
+                )
     log.info("built-in datasources registered")
 
 
@@ -70,17 +76,24 @@ def load_datasource(session: Session, name: str, version: int | None = None) -> 
     """The datasource and its schema: the current version, or the exact `version` a job was accepted with."""
     stored = datasources_repository.find_version(session, name, version)
     if stored is None:
-        names = datasources_repository.datasource_names(session)
-        if name in names:
+        if datasources_repository.get_datasource(session, name) is not None:
             raise IngestError(ErrorCode.internal_error,
                               f"Schema version {version or 'current'} of `{name}` is missing.")
-        known = ", ".join(names)
-        raise IngestError(
-            ErrorCode.unknown_datasource,
-            f"Unknown datasource `{name}`. Known datasources: {known or 'none'}.",
-            {"field": "datasource", "datasource": name},
-        )
+        raise unknown_datasource(session, name)
     return _registered(stored)
+
+
+def datasource_for_intake(session: Session, name: str, version: int | None) -> RegisteredDatasource:
+    """The version a new job validates against: the current one, or an older one a producer pins. Refuses a
+    deleted or unknown datasource, and a version it does not have."""
+    row = live_datasource(session, name)
+    if version is not None and not 1 <= version <= row.current_schema_version:
+        raise IngestError(
+            ErrorCode.invalid_field,
+            f"Datasource `{name}` has schema versions 1 to {row.current_schema_version}; got schema_version={version}.",
+            {"field": "schema_version", "datasource": name, "current_version": row.current_schema_version},
+        )
+    return load_datasource(session, name, version)
 
 
 @lru_cache(maxsize=256)
@@ -91,10 +104,7 @@ def job_datasource(name: str, version: int) -> RegisteredDatasource:
         return load_datasource(session, name, version)
 
 
-def list_datasources(session: Session) -> list[RegisteredDatasource]:
-    return [load_datasource(session, name) for name in datasources_repository.datasource_names(session)]
-
-
 def _registered(stored: StoredVersion) -> RegisteredDatasource:
     return RegisteredDatasource(stored.datasource, stored.druid_datasource, stored.version,
-                                schema_from_json(stored.definition))
+                                schema_from_json(stored.definition, name=stored.datasource,
+                                                 druid_datasource=stored.druid_datasource))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from anyio.to_thread import run_sync
 from sqlalchemy.orm import Session
@@ -17,7 +17,7 @@ from backend.db.session import session_scope
 from backend.errors import ErrorCode, IngestError
 from backend.formats.detect import HEAD_BYTES, detect_format
 from backend.formats.file_format import FileFormat
-from backend.pipeline.datasources import load_datasource
+from backend.pipeline.datasources import datasource_for_intake
 from backend.pipeline.upload_options import UploadOptions, parse_option
 from backend.storage import keys
 from backend.storage.object_store import ObjectStore
@@ -40,6 +40,7 @@ class AcceptedUpload:
     size_bytes: int
     sha256: str
     options: UploadOptions
+    schema_version: int = 0  # the version the job validates against, once recorded
 
 
 async def accept_form_upload(
@@ -60,10 +61,10 @@ async def accept_form_upload(
     filename = recorded_filename(form.filename or "upload")
 
     async def record() -> AcceptedUpload:
-        accepted = AcceptedUpload(job_id, filename, _sniff(form.head, form.size_bytes), form.size_bytes,
+        accepted = AcceptedUpload(job_id, filename, sniff_format(form.head, form.size_bytes), form.size_bytes,
                                   form.sha256, options)
-        await run_sync(_record_job, accepted, writer.key)
-        return accepted
+        version = await run_sync(_record_job, accepted, writer.key)
+        return replace(accepted, schema_version=version)
 
     return await _or_delete(store, writer.key, record)
 
@@ -72,7 +73,7 @@ async def accept_records(
     body: AsyncIterator[bytes], options: UploadOptions, store: ObjectStore, *, max_bytes: int
 ) -> AcceptedUpload:
     """JSON records (one object or an array of objects), stored as a JSON array and ingested like a file."""
-    await run_sync(_check_datasource, options.datasource)  # before a byte of the body is read
+    await run_sync(_check_datasource, options)  # before a byte of the body is read
     job_id = uuid.uuid4()
     writer = store.start_upload(keys.raw_key(job_id, RECORDS_FILENAME), "application/json")
     streamed = await stream_json_records_to_store(body, writer, max_bytes=max_bytes)
@@ -80,8 +81,8 @@ async def accept_records(
     async def record() -> AcceptedUpload:
         accepted = AcceptedUpload(job_id, RECORDS_FILENAME, FileFormat.json, streamed.size_bytes, streamed.sha256,
                                   options)
-        await run_sync(_record_job, accepted, writer.key)
-        return accepted
+        version = await run_sync(_record_job, accepted, writer.key)
+        return replace(accepted, schema_version=version)
 
     return await _or_delete(store, writer.key, record)
 
@@ -111,7 +112,7 @@ def recorded_filename(sent: str) -> str:
     return name[: MAX_FILENAME_CHARS - 1 - len(suffix)] + "\u2026" + suffix
 
 
-def _sniff(head: bytes, size_bytes: int) -> FileFormat:
+def sniff_format(head: bytes, size_bytes: int) -> FileFormat:
     """The format the first bytes show, or an IngestError (empty_file, unsupported_format) to answer with now.
 
     The job records it; the worker reads the file as this format (its reader refuses what does not parse)."""
@@ -120,18 +121,19 @@ def _sniff(head: bytes, size_bytes: int) -> FileFormat:
     return detect_format(head)
 
 
-def _check_datasource(name: str) -> None:
+def _check_datasource(options: UploadOptions) -> None:
     with session_scope() as session:
-        load_datasource(session, name)
+        datasource_for_intake(session, options.datasource, options.schema_version)
 
 
-def _record_job(accepted: AcceptedUpload, raw_key: str) -> None:
-    """The duplicate check, then the job row and its first event, in one transaction."""
+def _record_job(accepted: AcceptedUpload, raw_key: str) -> int:
+    """The duplicate check, then the job row and its first event, in one transaction; answers the schema version
+    the job validates against."""
     options = accepted.options
     with session_scope() as session:
         if not options.force:
             _refuse_duplicate(session, options.datasource, accepted.sha256)
-        datasource = load_datasource(session, options.datasource)
+        datasource = datasource_for_intake(session, options.datasource, options.schema_version)
         job = Job(
             id=accepted.job_id,
             datasource=datasource.name,
@@ -153,8 +155,9 @@ def _record_job(accepted: AcceptedUpload, raw_key: str) -> None:
             job,
             f"Upload stored ({accepted.size_bytes} bytes); waiting for a worker",
             {"size_bytes": accepted.size_bytes, "sha256": accepted.sha256, "raw_key": raw_key,
-             "format": accepted.format.value},
+             "format": accepted.format.value, "schema_version": datasource.version},
         )
+        return datasource.version
 
 
 def _refuse_duplicate(session: Session, datasource: str, sha256: str) -> None:

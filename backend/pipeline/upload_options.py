@@ -10,7 +10,8 @@ from typing import TypeVar
 from backend.errors import ErrorCode, IngestError
 from backend.vocabulary import Mode, OnInvalid, Priority
 
-FORM_FIELDS = ("datasource", "on_invalid", "mode", "priority", "force")
+FORM_FIELDS = ("datasource", "schema_version", "on_invalid", "mode", "priority", "force")
+MAX_SCHEMA_VERSION = 2**31 - 1  # the column is an integer
 DATASOURCE_NAME_MAX = 128  # the datasources table's key is VARCHAR(128)
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
 _E = TypeVar("_E", OnInvalid, Mode)
@@ -23,6 +24,7 @@ class UploadOptions:
     mode: Mode = Mode.APPEND
     priority: Priority = Priority.MEDIUM
     force: bool = False  # accept bytes this datasource already has (otherwise a duplicate is refused)
+    schema_version: int | None = None  # validate against this older version (a producer that has not moved on)
 
 
 def parse_option(options: UploadOptions, name: str, value: str) -> UploadOptions:
@@ -47,6 +49,10 @@ def parse_option(options: UploadOptions, name: str, value: str) -> UploadOptions
             raise _bad(name, "must be one of HIGH, MEDIUM, LOW", value) from None
     if name == "force":
         return replace(options, force=parse_flag(name, value))
+    if name == "schema_version":
+        if not (value.isascii() and value.isdigit() and len(value) <= 10 and 1 <= int(value) <= MAX_SCHEMA_VERSION):
+            raise _bad(name, "must be a version number (1, 2, ...)", value)
+        return replace(options, schema_version=int(value))
     raise IngestError(
         ErrorCode.invalid_field,
         f"Unknown form field `{name}`. Allowed: file, {', '.join(FORM_FIELDS)}.",

@@ -15,7 +15,7 @@ from typing import Any
 from backend.db import jobs_repository, row_errors_repository
 from backend.db.models import Job
 from backend.db.session import session_scope
-from backend.druid.spec import day_intervals
+from backend.druid.spec import replace_intervals
 from backend.errors import ErrorCode, IngestError
 from backend.formats.detect import detect_format, read_head
 from backend.formats.display import NAMES_SHOWN, display_names, display_text, displayable_error, first_names
@@ -26,6 +26,7 @@ from backend.pipeline.datasources import job_datasource
 from backend.pipeline.janitor import abort_incomplete_staging
 from backend.pipeline.staging import StagedFormat
 from backend.pipeline.validate_file import OutputFiles, ValidationTally, validate_to_files
+from backend.schema.declaration import SegmentGranularity
 from backend.settings import Settings
 from backend.storage import keys
 from backend.validation.validator import RowError
@@ -80,7 +81,7 @@ def validate_and_stage(ctx: StepContext, job: Job) -> None:
             raise displayable_error(error) from error.__cause__
         if recording and tally.extra_columns:
             ctx.add_event(job.id, JobState.validating, *_ignored_columns_event(tally.extra_columns, tally.used_columns))
-        _finish(ctx, job, tally, out, recording)
+        _finish(ctx, job, tally, out, recording, schema.granularity.segment)
 
 
 def _ignored_columns_event(extra: list[str], used: list[str]) -> tuple[str, dict[str, Any]]:
@@ -94,7 +95,9 @@ def _ignored_columns_event(extra: list[str], used: list[str]) -> tuple[str, dict
     return message, details
 
 
-def _finish(ctx: StepContext, job: Job, tally: ValidationTally, out: OutputFiles, recording: bool) -> None:
+def _finish(
+    ctx: StepContext, job: Job, tally: ValidationTally, out: OutputFiles, recording: bool, segment: SegmentGranularity
+) -> None:
     counts = {"rows_total": tally.rows_total, "rows_valid": tally.rows_valid, "rows_invalid": tally.rows_invalid,
               "errors_total": tally.errors_total}
     if tally.rows_invalid:
@@ -108,7 +111,7 @@ def _finish(ctx: StepContext, job: Job, tally: ValidationTally, out: OutputFiles
     staged = keys.staged_key(job.id, job.attempt, tally.staged_format.value)
     ctx.store.upload_file(out.staged, staged, content_type=_CONTENT_TYPES[tally.staged_format])
     assert tally.min_ts is not None and tally.max_ts is not None
-    intervals = day_intervals(tally.min_ts, tally.max_ts)
+    intervals = replace_intervals(tally.min_ts, tally.max_ts, segment)
     ctx.transition(
         job.id, JobState.submitting, f"Staged {tally.rows_valid} rows for Druid",
         {"staged_key": staged, "intervals": intervals}, staged_keys=[staged], replace_intervals=intervals,

@@ -7,6 +7,7 @@ from backend.schema.declaration import ColumnRule, ColumnSpec, ColumnType, Datas
 SALES_SCHEMA = DatasourceSchema(
     name="sales",
     druid_datasource="sales",
+    description="Sales transactions (the built-in example datasource).",
     timestamp_column="TransactionTimestamp",
     columns=(
         ColumnSpec("TransactionID", ColumnType.string, rules=(ColumnRule.not_blank(), ColumnRule.unique())),

@@ -1,55 +1,77 @@
-"""A schema declaration to and from JSON: the form the schema registry stores in PostgreSQL."""
+"""A schema definition to and from JSON: the form people send, the HTTP API shows and the registry stores.
+
+    {"time_column": "event_time",
+     "columns": [{"id": 1, "name": "event_time", "type": "timestamp", "required": true, "rules": [...]}, ...],
+     "row_checks": [...],
+     "granularity": {"segment": "DAY", "query": "NONE"}}
+
+Reading checks everything a person can get wrong and names the exact place of each problem
+(`columns[3].rules[0].regex`), so one answer lists every fix. Definitions stored before version 5 of the database
+(`timestamp_column`, no ids, no granularity) read as they always meant: ids by position, daily segments.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from backend.errors import ErrorCode, IngestError
 from backend.schema.declaration import (
+    MAX_COLUMNS,
+    MAX_ONE_OF_VALUES,
+    RULES_FOR_TYPE,
     ColumnRule,
     ColumnSpec,
     ColumnType,
     DatasourceSchema,
+    Granularity,
+    QueryGranularity,
     RowCheck,
     RowCheckKind,
     RuleKind,
+    SegmentGranularity,
+    check_regex,
+    column_name_problem,
+    granularity_problem,
 )
 
 # JSON: plain dicts and lists only (no tuples), so a definition read back from Postgres compares equal to a
-# freshly serialized one; a changed declaration is detected by that comparison.
+# freshly serialized one.
+
+_RULE_KEYS: dict[RuleKind, frozenset[str]] = {
+    RuleKind.not_blank: frozenset(),
+    RuleKind.unique: frozenset(),
+    RuleKind.not_in_future: frozenset(),
+    RuleKind.one_of: frozenset({"values"}),
+    RuleKind.pattern: frozenset({"regex", "meaning"}),
+    RuleKind.min: frozenset({"bound", "inclusive"}),
+    RuleKind.max: frozenset({"bound", "inclusive"}),
+    RuleKind.too_old: frozenset({"earliest"}),
+}
+_ROW_CHECK_KEYS = frozenset({"kind", "rule", "column", "factors", "discounts", "tolerance"})
+_COLUMN_KEYS = frozenset({"id", "name", "type", "required", "rules"})
+_DEFINITION_KEYS = frozenset({"time_column", "columns", "row_checks", "granularity"})
+# Keys of definitions stored before the registry took requests (version 5 of the database).
+_LEGACY_KEYS = frozenset({"name", "druid_datasource", "timestamp_column"})
 
 
 def schema_to_json(schema: DatasourceSchema) -> dict[str, Any]:
-    """The declaration as JSON-ready data (what the schema registry stores)."""
+    """The definition as JSON-ready data: what the registry stores and the API shows."""
     return {
-        "name": schema.name,
-        "druid_datasource": schema.druid_datasource,
-        "timestamp_column": schema.timestamp_column,
+        "time_column": schema.timestamp_column,
         "columns": [
-            {
-                "name": c.name,
-                "type": c.type.value,
-                "required": c.required,
-                "rules": [_rule_to_json(r) for r in c.rules],
-            }
+            {"id": c.id, "name": c.name, "type": c.type.value, "required": c.required,
+             "rules": [rule_to_json(r) for r in c.rules]}
             for c in schema.columns
         ],
-        "row_checks": [
-            {
-                "kind": check.kind.value,
-                "rule": check.rule,
-                "column": check.column,
-                "factors": list(check.factors),
-                "discounts": list(check.discounts),
-                "tolerance": check.tolerance,
-            }
-            for check in schema.row_checks
-        ],
+        "row_checks": [row_check_to_json(check) for check in schema.row_checks],
+        "granularity": {"segment": schema.granularity.segment.value, "query": schema.granularity.query.value},
     }
 
 
-def _rule_to_json(rule: ColumnRule) -> dict[str, Any]:
+def rule_to_json(rule: ColumnRule) -> dict[str, Any]:
     out: dict[str, Any] = {"kind": rule.kind.value}
     if rule.kind is RuleKind.one_of:
         out["values"] = list(rule.values)
@@ -65,60 +87,285 @@ def _rule_to_json(rule: ColumnRule) -> dict[str, Any]:
     return out
 
 
-def schema_from_json(data: Mapping[str, Any]) -> DatasourceSchema:
-    """A declaration from its JSON form; a malformed one raises IngestError(invalid_field)."""
+def row_check_to_json(check: RowCheck) -> dict[str, Any]:
+    return {"kind": check.kind.value, "rule": check.rule, "column": check.column, "factors": list(check.factors),
+            "discounts": list(check.discounts), "tolerance": check.tolerance}
+
+
+def without_ids(definition: Mapping[str, Any]) -> dict[str, Any]:
+    """The definition with its column ids removed: two definitions that say the same thing compare equal."""
+    return {**definition, "columns": [{k: v for k, v in c.items() if k != "id"} for c in definition["columns"]]}
+
+
+def schema_from_json(data: Any, *, name: str, druid_datasource: str) -> DatasourceSchema:
+    """A definition read and checked; every problem found is raised at once as IngestError(invalid_schema) with
+    `details.problems`: [{"path": "columns[3].rules[0].regex", "message": "..."}]."""
+    reader = _Reader()
+    schema = reader.definition(data, name, druid_datasource)
+    if reader.problems or schema is None:
+        raise invalid_schema(reader.problems or [Problem("", "is not a valid schema definition")])
+    return schema
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    message: str
+
+
+def invalid_schema(problems: list[Problem]) -> IngestError:
+    shown = "; ".join(f"`{p.path or 'definition'}` {p.message}" for p in problems[:10])
+    more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
+    return IngestError(
+        ErrorCode.invalid_schema,
+        f"The schema definition has {len(problems)} problem(s): {shown}{more}.",
+        {"problems": [{"path": p.path, "message": p.message} for p in problems], "fields": [p.path for p in problems]},
+    )
+
+
+@dataclass
+class _Reader:
+    problems: list[Problem] = field(default_factory=list)
+
+    def bad(self, path: str, message: str) -> None:
+        self.problems.append(Problem(path, message))
+
+    def definition(self, data: Any, name: str, druid_datasource: str) -> DatasourceSchema | None:
+        if not isinstance(data, Mapping):
+            self.bad("", "must be a JSON object")
+            return None
+        self._unknown_keys(data, _DEFINITION_KEYS | _LEGACY_KEYS, "")
+        time_column = data.get("time_column", data.get("timestamp_column"))
+        if not isinstance(time_column, str) or not time_column:
+            self.bad("time_column", "is required: the name of the timestamp column Druid partitions rows by")
+        columns = self._columns(data.get("columns"))
+        granularity = self._granularity(data.get("granularity"))
+        if columns and isinstance(time_column, str):
+            self._time_column(time_column, columns)
+        row_checks = self._row_checks(data.get("row_checks", []), columns)
+        if self.problems or not isinstance(time_column, str):
+            return None
+        try:
+            return DatasourceSchema(name=name, druid_datasource=druid_datasource, timestamp_column=time_column,
+                                    columns=tuple(columns), row_checks=tuple(row_checks), granularity=granularity)
+        except ValueError as exc:  # a rule the checks above missed; still the definition's fault
+            self.bad("", str(exc))
+            return None
+
+    def _columns(self, data: Any) -> list[ColumnSpec]:
+        if not isinstance(data, list) or not data:
+            self.bad("columns", "must be a non-empty list of columns")
+            return []
+        if len(data) > MAX_COLUMNS:
+            self.bad("columns", f"has {len(data):,} columns; at most {MAX_COLUMNS:,} are allowed")
+            return []
+        columns: list[ColumnSpec] = []
+        seen: dict[str, int] = {}
+        for i, item in enumerate(data):
+            column = self._column(item, f"columns[{i}]", positional_id=i + 1)
+            if column is None:
+                continue
+            if column.name in seen:
+                self.bad(f"columns[{i}].name", f"`{column.name}` is declared twice (also columns[{seen[column.name]}])")
+                continue
+            seen[column.name] = i
+            columns.append(column)
+        return columns
+
+    def _column(self, data: Any, path: str, positional_id: int) -> ColumnSpec | None:
+        if not isinstance(data, Mapping):
+            self.bad(path, "must be an object with name, type, required and rules")
+            return None
+        self._unknown_keys(data, _COLUMN_KEYS, path)
+        name = data.get("name")
+        ok = True
+        if not isinstance(name, str):
+            self.bad(f"{path}.name", "is required (text)")
+            ok = False
+        elif (problem := column_name_problem(name)) is not None:
+            self.bad(f"{path}.name", f"`{name[:80]}` {problem}")
+            ok = False
+        try:
+            column_type = ColumnType(str(data.get("type")))
+        except ValueError:
+            allowed = ", ".join(t.value for t in ColumnType)
+            self.bad(f"{path}.type", f"must be one of {allowed}; got {data.get('type')!r}")
+            return None
+        required = data.get("required", True)
+        if not isinstance(required, bool):
+            self.bad(f"{path}.required", "must be true or false")
+            ok = False
+        column_id = data.get("id", 0)
+        if isinstance(column_id, bool) or not isinstance(column_id, int) or column_id < 0:
+            self.bad(f"{path}.id", "must be a non-negative integer (the registry assigns ids; leave it out)")
+            ok = False
+        rules = self._rules(data.get("rules", []), column_type, f"{path}.rules")
+        if not ok or not isinstance(name, str):
+            return None
+        return ColumnSpec(name, column_type, bool(required), tuple(rules), id=column_id or positional_id)
+
+    def _rules(self, data: Any, column_type: ColumnType, path: str) -> list[ColumnRule]:
+        if not isinstance(data, list):
+            self.bad(path, "must be a list of rules")
+            return []
+        rules: list[ColumnRule] = []
+        seen: set[RuleKind] = set()
+        for j, item in enumerate(data):
+            rule = self._rule(item, column_type, f"{path}[{j}]")
+            if rule is None:
+                continue
+            if rule.kind in seen:
+                self.bad(f"{path}[{j}].kind", f"`{rule.kind}` appears twice on this column; merge them into one")
+                continue
+            seen.add(rule.kind)
+            rules.append(rule)
+        return rules
+
+    def _rule(self, data: Any, column_type: ColumnType, path: str) -> ColumnRule | None:
+        if not isinstance(data, Mapping):
+            self.bad(path, "must be an object with a `kind`")
+            return None
+        try:
+            kind = RuleKind(str(data.get("kind")))
+        except ValueError:
+            allowed = ", ".join(k.value for k in RuleKind)
+            self.bad(f"{path}.kind", f"must be one of {allowed}; got {data.get('kind')!r}")
+            return None
+        if kind not in RULES_FOR_TYPE[column_type]:
+            fits = ", ".join(sorted(RULES_FOR_TYPE[column_type]))
+            self.bad(f"{path}.kind", f"`{kind}` does not apply to a {column_type} column (it takes {fits})")
+            return None
+        self._unknown_keys(data, _RULE_KEYS[kind] | {"kind"}, path)
+        before = len(self.problems)
+        fields: dict[str, Any] = {}
+        if kind is RuleKind.one_of:
+            values = data.get("values")
+            if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
+                self.bad(f"{path}.values", "must be a non-empty list of text values")
+            elif len(values) > MAX_ONE_OF_VALUES:
+                self.bad(f"{path}.values", f"has {len(values):,} values; at most {MAX_ONE_OF_VALUES:,} are allowed")
+            else:
+                fields["values"] = tuple(values)
+        elif kind is RuleKind.pattern:
+            fields = self._pattern(data, path)
+        elif kind in (RuleKind.min, RuleKind.max):
+            bound, inclusive = data.get("bound"), data.get("inclusive", True)
+            if isinstance(bound, bool) or not isinstance(bound, int | float) or bound != bound:
+                self.bad(f"{path}.bound", "must be a number")
+            if not isinstance(inclusive, bool):
+                self.bad(f"{path}.inclusive", "must be true or false")
+            fields = {"bound": bound, "inclusive": inclusive}
+        elif kind is RuleKind.too_old:
+            earliest = data.get("earliest")
+            if not isinstance(earliest, str) or not _is_instant(earliest):
+                self.bad(f"{path}.earliest", "must be an ISO-8601 date or date-time, such as 2000-01-01T00:00:00Z")
+            fields = {"earliest": earliest}
+        if len(self.problems) > before:
+            return None
+        try:
+            return ColumnRule(kind, **fields)
+        except ValueError as exc:
+            self.bad(path, str(exc))
+            return None
+
+    def _pattern(self, data: Mapping[str, Any], path: str) -> dict[str, Any]:
+        regex, meaning = data.get("regex"), data.get("meaning")
+        if not isinstance(regex, str) or not regex:
+            self.bad(f"{path}.regex", "is required: the regular expression the whole value must match")
+        elif (problem := check_regex(regex)) is not None:
+            self.bad(f"{path}.regex", problem)
+        if meaning is not None and not isinstance(meaning, str):
+            self.bad(f"{path}.meaning", "must be text (the pattern said for a person)")
+        return {"regex": regex, "meaning": meaning}
+
+    def _time_column(self, time_column: str, columns: list[ColumnSpec]) -> None:
+        position = next((i for i, c in enumerate(columns) if c.name == time_column), None)
+        if position is None:
+            self.bad("time_column", f"`{time_column[:80]}` is not one of the declared columns")
+            return
+        column = columns[position]
+        if column.type is not ColumnType.timestamp:
+            self.bad("time_column", f"`{time_column}` is a {column.type} column; the time column must be a timestamp")
+        if not column.required:
+            self.bad(f"columns[{position}].required", "must be true: every row needs a time for Druid to store it")
+
+    def _granularity(self, data: Any) -> Granularity:
+        if data is None:
+            return Granularity()
+        if not isinstance(data, Mapping):
+            self.bad("granularity", "must be an object: {\"segment\": \"DAY\", \"query\": \"NONE\"}")
+            return Granularity()
+        self._unknown_keys(data, frozenset({"segment", "query"}), "granularity")
+        segment, query = SegmentGranularity.DAY, QueryGranularity.NONE
+        try:
+            segment = SegmentGranularity(data.get("segment", "DAY"))
+        except ValueError:
+            self.bad("granularity.segment", f"must be one of {', '.join(SegmentGranularity)}")
+        try:
+            query = QueryGranularity(data.get("query", "NONE"))
+        except ValueError:
+            self.bad("granularity.query", f"must be one of {', '.join(QueryGranularity)}")
+        granularity = Granularity(segment, query)
+        if (problem := granularity_problem(granularity)) is not None:
+            self.bad("granularity.query", problem)
+        return granularity
+
+    def _row_checks(self, data: Any, columns: list[ColumnSpec]) -> list[RowCheck]:
+        if not isinstance(data, list):
+            self.bad("row_checks", "must be a list")
+            return []
+        by_name = {c.name: c for c in columns}
+        checks: list[RowCheck] = []
+        for k, item in enumerate(data):
+            path = f"row_checks[{k}]"
+            if not isinstance(item, Mapping):
+                self.bad(path, "must be an object")
+                continue
+            self._unknown_keys(item, _ROW_CHECK_KEYS, path)
+            before = len(self.problems)
+            if item.get("kind", RowCheckKind.product_equals.value) != RowCheckKind.product_equals.value:
+                self.bad(f"{path}.kind", f"must be {RowCheckKind.product_equals.value}")
+            rule = item.get("rule")
+            if not isinstance(rule, str) or not rule:
+                self.bad(f"{path}.rule", "is required: the name failing rows report")
+            elif rule in {r.value for r in RuleKind} | {"type", "required"}:
+                self.bad(f"{path}.rule", f"`{rule}` is already a column rule name; pick another")
+            column = item.get("column")
+            factors, discounts = item.get("factors"), item.get("discounts", [])
+            tolerance = item.get("tolerance", 0.0)
+            if not isinstance(factors, list) or not factors:
+                self.bad(f"{path}.factors", "must be a non-empty list of column names")
+                factors = []
+            if not isinstance(discounts, list):
+                self.bad(f"{path}.discounts", "must be a list of column names")
+                discounts = []
+            for where, name in [("column", column)] + [(f"factors[{i}]", f) for i, f in enumerate(factors)] + [
+                (f"discounts[{i}]", d) for i, d in enumerate(discounts)
+            ]:
+                spec = by_name.get(name) if isinstance(name, str) else None
+                if spec is None or spec.type not in (ColumnType.long, ColumnType.double):
+                    self.bad(f"{path}.{where}", f"must name a declared long or double column; got {name!r}")
+            if isinstance(tolerance, bool) or not isinstance(tolerance, int | float) or tolerance < 0:
+                self.bad(f"{path}.tolerance", "must be a number >= 0")
+            if len(self.problems) == before:
+                checks.append(RowCheck(rule=str(rule), column=str(column), factors=tuple(map(str, factors)),
+                                       discounts=tuple(map(str, discounts)), tolerance=float(tolerance)))
+        names = [c.rule for c in checks]
+        for k, name in enumerate(names):
+            if name in names[:k]:
+                self.bad(f"row_checks[{k}].rule", f"`{name}` is declared twice")
+        return checks
+
+    def _unknown_keys(self, data: Mapping[str, Any], allowed: frozenset[str], path: str) -> None:
+        for key in data:
+            if key not in allowed:
+                where = f"{path}.{key}" if path else str(key)
+                self.bad(where, f"is not a known field here (allowed: {', '.join(sorted(allowed))})")
+
+
+def _is_instant(text: str) -> bool:
     try:
-        return DatasourceSchema(
-            name=_get(data, "name", str),
-            druid_datasource=_get(data, "druid_datasource", str),
-            timestamp_column=_get(data, "timestamp_column", str),
-            columns=tuple(_column_from_json(c) for c in _get(data, "columns", list)),
-            row_checks=tuple(_row_check_from_json(c) for c in data.get("row_checks", [])),
-        )
-    except (ValueError, TypeError, KeyError) as exc:
-        raise IngestError(ErrorCode.invalid_field, f"Invalid schema definition: {exc}", {"field": "schema"}) from exc
-
-
-def _column_from_json(data: Mapping[str, Any]) -> ColumnSpec:
-    return ColumnSpec(
-        name=_get(data, "name", str),
-        type=ColumnType(_get(data, "type", str)),
-        required=bool(data.get("required", True)),
-        rules=tuple(_rule_from_json(r) for r in data.get("rules", [])),
-    )
-
-
-def _rule_from_json(data: Mapping[str, Any]) -> ColumnRule:
-    bound = data.get("bound")
-    if bound is not None and (isinstance(bound, bool) or not isinstance(bound, int | float)):
-        raise ValueError(f"rule bound must be a number, got {bound!r}")
-    return ColumnRule(
-        kind=RuleKind(_get(data, "kind", str)),
-        values=tuple(str(v) for v in data.get("values", [])),
-        regex=data.get("regex"),
-        meaning=data.get("meaning"),
-        bound=bound,
-        inclusive=bool(data.get("inclusive", True)),
-        earliest=data.get("earliest"),
-    )
-
-
-def _row_check_from_json(data: Mapping[str, Any]) -> RowCheck:
-    return RowCheck(
-        kind=RowCheckKind(_get(data, "kind", str)),
-        rule=_get(data, "rule", str),
-        column=_get(data, "column", str),
-        factors=tuple(str(f) for f in _get(data, "factors", list)),
-        discounts=tuple(str(d) for d in data.get("discounts", [])),
-        tolerance=float(data.get("tolerance", 0.0)),
-    )
-
-
-_T = TypeVar("_T")
-
-
-def _get(data: Mapping[str, Any], key: str, kind: type[_T]) -> _T:
-    value = data[key]
-    if not isinstance(value, kind):
-        raise TypeError(f"`{key}` must be a {kind.__name__}, got {value!r}")
-    return value
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True

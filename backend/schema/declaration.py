@@ -8,14 +8,20 @@ declaration is independent of how it is executed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
 import polars as pl
 
-# Names the validator and the stager add to frames; a schema column with one of them would be overwritten.
-RESERVED_COLUMN_NAMES = frozenset({"__row", "__time", "errors"})
+# Names the validator and the stager add to frames (and Druid's own row time, and the lineage column every staged
+# row carries); a schema column with one of them would be overwritten.
+RESERVED_COLUMN_NAMES = frozenset({"__row", "__time", "errors", "ingest_job_id"})
+# Past these, a declaration is a mistake rather than a schema (and a one_of list belongs in a lookup table).
+MAX_COLUMNS = 1000
+MAX_ONE_OF_VALUES = 10_000
+MAX_NAME_CHARS = 255
 
 
 class ColumnType(StrEnum):
@@ -25,6 +31,42 @@ class ColumnType(StrEnum):
     timestamp = "timestamp"
     long = "long"
     double = "double"
+
+
+# The Druid dimension type each column type is stored as (backend.druid.spec): a timestamp that is not the row
+# time is staged as ISO-8601 text.
+DRUID_DIMENSION_TYPE: dict[ColumnType, str] = {
+    ColumnType.string: "string",
+    ColumnType.long: "long",
+    ColumnType.double: "double",
+    ColumnType.timestamp: "string",
+}
+
+
+class SegmentGranularity(StrEnum):
+    """How Druid partitions a datasource's rows by time: one segment interval per HOUR, DAY, ..."""
+
+    HOUR = "HOUR"
+    DAY = "DAY"
+    WEEK = "WEEK"
+    MONTH = "MONTH"
+    YEAR = "YEAR"
+
+
+class QueryGranularity(StrEnum):
+    """How far Druid truncates each row's time when storing it (NONE keeps milliseconds)."""
+
+    NONE = "NONE"
+    SECOND = "SECOND"
+    MINUTE = "MINUTE"
+    HOUR = "HOUR"
+    DAY = "DAY"
+
+
+@dataclass(frozen=True)
+class Granularity:
+    segment: SegmentGranularity = SegmentGranularity.DAY
+    query: QueryGranularity = QueryGranularity.NONE
 
 
 class RuleKind(StrEnum):
@@ -41,7 +83,7 @@ class RuleKind(StrEnum):
 
 
 # Which rules make sense for which column type; anything else is a mistake in the declaration.
-_RULES_FOR_TYPE: dict[ColumnType, frozenset[RuleKind]] = {
+RULES_FOR_TYPE: dict[ColumnType, frozenset[RuleKind]] = {
     ColumnType.string: frozenset({RuleKind.not_blank, RuleKind.unique, RuleKind.one_of, RuleKind.pattern}),
     ColumnType.long: frozenset({RuleKind.unique, RuleKind.min, RuleKind.max}),
     ColumnType.double: frozenset({RuleKind.min, RuleKind.max}),
@@ -65,10 +107,14 @@ class ColumnRule:
         kind = self.kind
         if kind is RuleKind.one_of and not self.values:
             raise ValueError("a one_of rule needs at least one allowed value")
+        if kind is RuleKind.one_of and len(self.values) > MAX_ONE_OF_VALUES:
+            raise ValueError(f"a one_of rule allows at most {MAX_ONE_OF_VALUES:,} values, got {len(self.values):,}")
         if kind is RuleKind.pattern:
             if not self.regex:
                 raise ValueError("a pattern rule needs a regex")
-            _check_regex(self.regex)
+            problem = check_regex(self.regex)
+            if problem is not None:
+                raise ValueError(f"pattern {self.regex!r} {problem}")
         if kind in (RuleKind.min, RuleKind.max) and self.bound is None:
             raise ValueError(f"a {kind} rule needs a bound")
         if kind is RuleKind.too_old:
@@ -117,12 +163,17 @@ class ColumnRule:
 
 @dataclass(frozen=True)
 class ColumnSpec:
-    """A column: its name in files and in Druid, its type, whether a value is required, and its rules."""
+    """A column: its name in files and in Druid, its type, whether a value is required, and its rules.
+
+    `id` is the column's identity across schema versions (the registry assigns it; 0 until then): a column
+    dropped and later added again under the same name is a new column with a new id.
+    """
 
     name: str
     type: ColumnType
     required: bool = True
     rules: tuple[ColumnRule, ...] = ()
+    id: int = 0
 
     def rule(self, kind: RuleKind) -> ColumnRule | None:
         return next((r for r in self.rules if r.kind is kind), None)
@@ -164,6 +215,8 @@ class DatasourceSchema:
     timestamp_column: str
     columns: tuple[ColumnSpec, ...]
     row_checks: tuple[RowCheck, ...] = ()
+    granularity: Granularity = Granularity()
+    description: str = ""  # seeds only (backend.schema.builtins); the registry keeps a datasource's description
 
     def __post_init__(self) -> None:
         _check_declaration(self)
@@ -187,13 +240,34 @@ class DatasourceSchema:
         raise KeyError(name)
 
 
-def _check_regex(regex: str) -> None:
-    # Patterns run in polars (Rust regex), which lacks look-around and back-references: refuse such a pattern
-    # when the schema is declared or loaded, not on every batch of every job.
+MAX_REGEX_CHARS = 1000
+# The coarseness of each granularity name, finest first: Druid refuses a query granularity coarser than the
+# segment granularity.
+_COARSENESS = ["NONE", "SECOND", "MINUTE", "HOUR", "DAY", "WEEK", "MONTH", "YEAR"]
+
+
+def check_regex(regex: str) -> str | None:
+    """Why `regex` cannot be a pattern rule, or None.
+
+    Patterns run in polars, whose Rust regex engine takes linear time in the input (no backtracking), so a pattern
+    like `(a+)+$` cannot hang a worker; the engine refuses look-around and back-references, which is said here
+    when the schema is declared, not on every batch of every job.
+    """
+    if len(regex) > MAX_REGEX_CHARS:
+        return f"is longer than {MAX_REGEX_CHARS} characters"
     try:
         pl.select(pl.lit("").str.contains(regex))
     except pl.exceptions.PolarsError as exc:
-        raise ValueError(f"invalid pattern {regex!r}: {exc}") from None
+        detail = " ".join(str(exc).split("This error occurred")[0].split())[:300]
+        return f"is not a valid regular expression (Rust regex syntax; no look-around or back-references): {detail}"
+    return None
+
+
+def granularity_problem(granularity: Granularity) -> str | None:
+    if _COARSENESS.index(granularity.query.value) > _COARSENESS.index(granularity.segment.value):
+        return (f"{granularity.query} is coarser than the segment granularity {granularity.segment}; "
+                "Druid needs the query granularity to be finer or equal")
+    return None
 
 
 def parse_instant(text: str) -> datetime:
@@ -202,10 +276,37 @@ def parse_instant(text: str) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+_CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f]")
+
+
+def column_name_problem(name: str) -> str | None:
+    """Why Druid or the service would refuse `name` as a column name, or None if it is fine."""
+    if not name or not name.strip():
+        return "is empty: Druid needs a name for every column"
+    if len(name) > MAX_NAME_CHARS:
+        return f"is longer than {MAX_NAME_CHARS} characters"
+    if _CONTROL_CHARACTERS.search(name):
+        return "holds a control character (such as a tab or a newline)"
+    if name in RESERVED_COLUMN_NAMES:
+        return f"is reserved (the service or Druid uses {', '.join(sorted(RESERVED_COLUMN_NAMES))})"
+    if name.startswith("__"):
+        return "starts with `__`, which Druid reserves for its own columns"
+    return None
+
+
 def _check_declaration(schema: DatasourceSchema) -> None:
     names = schema.column_names
     if not names:
         raise ValueError(f"schema {schema.name!r} declares no columns")
+    if len(names) > MAX_COLUMNS:
+        raise ValueError(f"schema {schema.name!r} declares {len(names):,} columns; at most {MAX_COLUMNS:,} are allowed")
+    problem = granularity_problem(schema.granularity)
+    if problem:
+        raise ValueError(f"granularity: {problem}")
+    for name in names:
+        problem = column_name_problem(name)
+        if problem:
+            raise ValueError(f"column name {name!r} {problem}")
     if len(set(names)) != len(names):
         raise ValueError(f"schema {schema.name!r} declares a column twice")
     reserved = RESERVED_COLUMN_NAMES.intersection(names)
@@ -219,7 +320,7 @@ def _check_declaration(schema: DatasourceSchema) -> None:
         kinds = [r.kind for r in column.rules]
         if len(set(kinds)) != len(kinds):
             raise ValueError(f"column {column.name!r} repeats a rule kind")
-        wrong = set(kinds) - _RULES_FOR_TYPE[column.type]
+        wrong = set(kinds) - RULES_FOR_TYPE[column.type]
         if wrong:
             raise ValueError(f"column {column.name!r} ({column.type}) cannot have rule(s) {sorted(wrong)}")
     numeric = {ColumnType.long, ColumnType.double}

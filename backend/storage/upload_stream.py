@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
 
 from anyio.to_thread import run_sync
 from python_multipart.exceptions import MultipartParseError
@@ -19,6 +20,24 @@ from backend.errors import ErrorCode, IngestError
 from backend.storage.object_store import MultipartWriter
 
 MAX_FIELD_BYTES = 1024
+
+
+class ChunkWriter(Protocol):
+    """Where a streamed file goes: an object in the store (MultipartWriter) or a local file (LocalFileWriter)."""
+
+    @property
+    def part_full(self) -> bool: ...
+
+    def buffer(self, data: bytes | bytearray, start: int = 0) -> int: ...
+
+    def flush_part(self) -> None: ...
+
+    def complete(self) -> None: ...
+
+    def abort(self) -> None: ...
+
+
+_W = TypeVar("_W", bound=ChunkWriter)
 
 
 @dataclass
@@ -123,12 +142,12 @@ class _FormCollector:
 async def stream_form_to_store(
     body: AsyncIterator[bytes],
     content_type_header: str,
-    writer_for: Callable[[str], MultipartWriter],
+    writer_for: Callable[[str], _W],
     *,
     max_file_bytes: int,
     head_bytes: int,
     on_field: Callable[[str, str], None],
-) -> tuple[StreamedForm, MultipartWriter]:
+) -> tuple[StreamedForm, _W]:
     """Parse the body, writing the `file` part to the writer `writer_for(filename)` returns, part by part.
 
     `on_field` sees each text field as soon as it has arrived, so a bad field stops the upload early.
@@ -144,7 +163,7 @@ async def stream_form_to_store(
         )
     collector = _FormCollector(max_file_bytes, head_bytes, on_field)
     parser = MultipartParser(boundary, collector.callbacks())  # type: ignore[arg-type]
-    writer: MultipartWriter | None = None
+    writer: _W | None = None
     try:
         async for chunk in body:
             try:
@@ -175,7 +194,7 @@ async def stream_form_to_store(
     return collector.form, writer
 
 
-async def write_through(writer: MultipartWriter, data: bytes | bytearray) -> None:
+async def write_through(writer: ChunkWriter, data: bytes | bytearray) -> None:
     """Copy `data` into the writer's part buffer on the event loop; a thread uploads each part that fills."""
     start = 0
     while start < len(data):

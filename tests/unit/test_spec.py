@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -13,8 +14,10 @@ from backend.druid.spec import (
     dimensions_spec,
     input_format_for,
     priority_for,
+    replace_intervals,
 )
 from backend.schema.builtins import SALES_SCHEMA
+from backend.schema.declaration import Granularity, QueryGranularity, SegmentGranularity
 
 SALES_DIMENSIONS = {
     "dimensions": [
@@ -195,3 +198,36 @@ def test_input_format_follows_the_staged_extension() -> None:
 def test_staged_objects_of_mixed_or_unknown_format_are_refused(uris: list[str]) -> None:
     with pytest.raises(ValueError, match="staged objects must all end in one of"):
         _spec(input_uris=uris)
+
+
+@pytest.mark.parametrize(
+    ("segment", "expected"),
+    [
+        (SegmentGranularity.HOUR, "2025-01-31T22:00:00Z/2025-02-01T01:00:00Z"),
+        (SegmentGranularity.DAY, "2025-01-31T00:00:00Z/2025-02-02T00:00:00Z"),
+        # 2025-01-31 is a Friday: Druid's weeks start on Monday (2025-01-27).
+        (SegmentGranularity.WEEK, "2025-01-27T00:00:00Z/2025-02-03T00:00:00Z"),
+        (SegmentGranularity.MONTH, "2025-01-01T00:00:00Z/2025-03-01T00:00:00Z"),
+        (SegmentGranularity.YEAR, "2025-01-01T00:00:00Z/2026-01-01T00:00:00Z"),
+    ],
+)
+def test_replace_intervals_align_to_the_segment_granularity(segment: SegmentGranularity, expected: str) -> None:
+    start, end = datetime(2025, 1, 31, 22, 30, tzinfo=UTC), datetime(2025, 2, 1, 0, 15, tzinfo=UTC)
+    assert replace_intervals(start, end, segment) == [expected]
+
+
+def test_a_december_month_ends_in_the_next_year() -> None:
+    instant = datetime(2025, 12, 9, tzinfo=UTC)
+    month = replace_intervals(instant, instant, SegmentGranularity.MONTH)
+    assert month == ["2025-12-01T00:00:00Z/2026-01-01T00:00:00Z"]
+
+
+def test_the_spec_takes_the_versions_granularity() -> None:
+    hourly = replace(SALES_SCHEMA, granularity=Granularity(SegmentGranularity.HOUR, QueryGranularity.MINUTE))
+    spec = build_index_parallel_spec(
+        hourly, datasource="sales", task_id="t", input_uris=["s3://b/k.csv"], append=True, replace_intervals=None,
+        priority=50,
+    )
+    assert spec["spec"]["dataSchema"]["granularitySpec"] == {
+        "segmentGranularity": "HOUR", "queryGranularity": "MINUTE", "rollup": False,
+    }

@@ -28,7 +28,7 @@ UPLOAD_LIMIT = 64 * 1024 * 1024
 TERMINAL = {"succeeded", "rejected", "failed", "cancelled"}
 
 
-def _service_env() -> dict[str, str]:
+def service_env() -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         # The tests' own database (tests/database.py), never the one a demo worker may be claiming jobs from.
@@ -60,7 +60,7 @@ class Workers:
         path = self.log_dir / f"test-worker-{len(self.processes)}.log"
         with path.open("ab") as log:
             process = subprocess.Popen([sys.executable, "-m", "backend.cli", "worker"],
-                                       env={**_service_env(), **env}, stdout=log, stderr=subprocess.STDOUT,
+                                       env={**service_env(), **env}, stdout=log, stderr=subprocess.STDOUT,
                                        cwd=REPO_ROOT)
         self.processes.append(process)
         self.logs[process.pid] = (path, path.stat().st_size)
@@ -116,7 +116,7 @@ def api_url(druid: Any, log_dir: Path) -> Iterator[str]:
     with log_path.open("ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "backend.cli", "serve", "--port", str(API_PORT)],
-            env=_service_env(), stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT,
+            env=service_env(), stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT,
         )
     url = f"http://127.0.0.1:{API_PORT}"
 

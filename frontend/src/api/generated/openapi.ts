@@ -11,14 +11,54 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Datasources and their current schema */
-        get: operations["get_datasources_api_v1_datasources_get"];
+        /** Datasources with their current schema, settings and jobs */
+        get: operations["list_datasources_api_v1_datasources_get"];
         put?: never;
-        post?: never;
+        /** Declare a new datasource; its definition becomes schema version 1 */
+        post: operations["create_datasource_api_v1_datasources_post"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/datasources/infer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Propose a schema definition from a sample file (CSV, XLSX, XLS, Parquet, NDJSON, JSON)
+         * @description Reads the sample with the same readers, limits and format detection as uploads and answers each column's type, whether it is required, suggested rules, statistics and example values, the detected time column, and the first rows as parsed. Nothing is stored.
+         */
+        post: operations["infer_api_v1_datasources_infer_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/datasources/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A datasource: its current schema version whole, settings and job counts */
+        get: operations["get_datasource_api_v1_datasources__name__get"];
+        put?: never;
+        post?: never;
+        /** Soft-delete: refuse uploads from now on; jobs, history and Druid's data stay */
+        delete: operations["delete_datasource_api_v1_datasources__name__delete"];
+        options?: never;
+        head?: never;
+        /** Change a datasource's description or compatibility mode */
+        patch: operations["patch_datasource_api_v1_datasources__name__patch"];
         trace?: never;
     };
     "/api/v1/datasources/{name}/records": {
@@ -35,6 +75,92 @@ export interface paths {
          * @description The body (application/json) is streamed to object storage like a file upload and becomes a job; row numbers in its errors are the records' 1-based positions. A body of another media type (or none declared) is refused with 415 `unsupported_media_type`.
          */
         post: operations["post_records_api_v1_datasources__name__records_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/datasources/{name}/schemas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The schema versions, newest first, each with who, when and what changed */
+        get: operations["list_versions_api_v1_datasources__name__schemas_get"];
+        put?: never;
+        /** Register a new schema version, if it is compatible under the datasource's mode */
+        post: operations["register_version_api_v1_datasources__name__schemas_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/datasources/{name}/schemas/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Dry run: what registering this definition would change, and whether the mode allows it */
+        post: operations["check_version_api_v1_datasources__name__schemas_check_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/datasources/{name}/schemas/{a}/diff/{b}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The changes from version a to version b */
+        get: operations["diff_versions_api_v1_datasources__name__schemas__a__diff__b__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/datasources/{name}/schemas/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One schema version, whole */
+        get: operations["get_version_api_v1_datasources__name__schemas__version__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/datasources/{name}/schemas/{version}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Roll back: register that version's definition as the next version (checked like any other) */
+        post: operations["restore_version_api_v1_datasources__name__schemas__version__restore_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -157,7 +283,7 @@ export interface paths {
         put?: never;
         /**
          * Upload a file (multipart/form-data) and queue its ingestion
-         * @description Form fields: `file` (required), `datasource` (default `sales`), `on_invalid` (`reject` | `skip`), `mode` (`append` | `replace`), `priority` (`HIGH` | `MEDIUM` | `LOW`), `force` (`true` accepts bytes this datasource already has; otherwise 409 names the earlier job). The body is streamed to object storage as it arrives; the answer comes once the object is stored and the job is recorded.
+         * @description Form fields: `file` (required), `datasource` (default `sales`), `schema_version` (pin an older version of the datasource's schema; default: the current one), `on_invalid` (`reject` | `skip`), `mode` (`append` | `replace`), `priority` (`HIGH` | `MEDIUM` | `LOW`), `force` (`true` accepts bytes this datasource already has; otherwise 409 names the earlier job). The body is streamed to object storage as it arrives; the answer comes once the object is stored and the job is recorded.
          */
         post: operations["upload_api_v1_uploads_post"];
         delete?: never;
@@ -221,6 +347,100 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** ChangeOut */
+        ChangeOut: {
+            /** After */
+            after?: unknown;
+            /** Before */
+            before?: unknown;
+            /** Column */
+            column: string | null;
+            /** Column Id */
+            column_id: number | null;
+            /** Description */
+            description: string;
+            /**
+             * Kind
+             * @description ADD_COLUMN, DROP_COLUMN, CHANGE_TYPE, MAKE_REQUIRED, MAKE_OPTIONAL, ADD_RULE, REMOVE_RULE, CHANGE_RULE, ADD_ROW_CHECK, REMOVE_ROW_CHECK, CHANGE_TIME_COLUMN, CHANGE_GRANULARITY
+             */
+            kind: string;
+            /** Rule */
+            rule?: string | null;
+        };
+        /** ColumnIn */
+        ColumnIn: {
+            /**
+             * Id
+             * @description Ignored: the registry assigns column ids
+             */
+            id?: number | null;
+            /** Name */
+            name: string;
+            /**
+             * Required
+             * @default true
+             */
+            required: boolean;
+            /** Rules */
+            rules?: components["schemas"]["RuleIn"][];
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "string" | "long" | "double" | "timestamp";
+        };
+        /** ColumnOut */
+        ColumnOut: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Required */
+            required: boolean;
+            /** Rules */
+            rules: components["schemas"]["RuleOut"][];
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "string" | "long" | "double" | "timestamp";
+        };
+        /** ColumnStats */
+        ColumnStats: {
+            /**
+             * Count
+             * @description Values present
+             */
+            count: number;
+            /** Distinct */
+            distinct: number;
+            /** Examples */
+            examples: unknown[];
+            /** Max */
+            max?: unknown;
+            /** Min */
+            min?: unknown;
+            /** Nulls */
+            nulls: number;
+        };
+        /** CompatibilityCheck */
+        CompatibilityCheck: {
+            /** Changes */
+            changes: components["schemas"]["ChangeOut"][];
+            compatibility: components["schemas"]["CompatibilityMode"];
+            /** Compatible */
+            compatible: boolean;
+            /** Current Version */
+            current_version: number;
+            druid: components["schemas"]["DruidChanges"];
+            /** Violations */
+            violations: components["schemas"]["ViolationOut"][];
+        };
+        /**
+         * CompatibilityMode
+         * @enum {string}
+         */
+        CompatibilityMode: "BACKWARD" | "BACKWARD_TRANSITIVE" | "FORWARD" | "FULL" | "NONE";
         /** DatasourceColumn */
         DatasourceColumn: {
             /** Name */
@@ -229,6 +449,79 @@ export interface components {
             required: boolean;
             /** Type */
             type: string;
+        };
+        /** DatasourceDetail */
+        DatasourceDetail: {
+            /** Columns */
+            columns: components["schemas"]["DatasourceColumn"][];
+            compatibility: components["schemas"]["CompatibilityMode"];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Deleted */
+            deleted: boolean;
+            /** Deleted At */
+            deleted_at: string | null;
+            /** Description */
+            description: string;
+            /** Druid Datasource */
+            druid_datasource: string;
+            jobs: components["schemas"]["JobCountsOut"];
+            /**
+             * Last Ingest At
+             * @description When its last successful job finished
+             */
+            last_ingest_at: string | null;
+            /** Name */
+            name: string;
+            /** @description The current version, whole */
+            schema: components["schemas"]["SchemaVersionOut"];
+            /**
+             * Schema Version
+             * @description The current schema version
+             */
+            schema_version: number;
+            /** Time Column */
+            time_column: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /**
+             * Version
+             * @description The current schema version (the same as schema_version)
+             */
+            version: number;
+        };
+        /** DatasourceIn */
+        DatasourceIn: {
+            /** Columns */
+            columns: components["schemas"]["ColumnIn"][];
+            /** @default BACKWARD */
+            compatibility: components["schemas"]["CompatibilityMode"];
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Druid Datasource
+             * @description Default: the name
+             */
+            druid_datasource?: string | null;
+            granularity?: components["schemas"]["GranularityIn"] | null;
+            /**
+             * Name
+             * @description Letters, digits, `_` and `-`; at most 128
+             */
+            name: string;
+            /** Row Checks */
+            row_checks?: components["schemas"]["RowCheckIn"][];
+            /** Time Column */
+            time_column: string;
         };
         /** DatasourceList */
         DatasourceList: {
@@ -239,12 +532,76 @@ export interface components {
         DatasourceOut: {
             /** Columns */
             columns: components["schemas"]["DatasourceColumn"][];
+            compatibility: components["schemas"]["CompatibilityMode"];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Deleted */
+            deleted: boolean;
+            /** Deleted At */
+            deleted_at: string | null;
+            /** Description */
+            description: string;
             /** Druid Datasource */
             druid_datasource: string;
+            jobs: components["schemas"]["JobCountsOut"];
+            /**
+             * Last Ingest At
+             * @description When its last successful job finished
+             */
+            last_ingest_at: string | null;
             /** Name */
             name: string;
-            /** Schema Version */
+            /**
+             * Schema Version
+             * @description The current schema version
+             */
             schema_version: number;
+            /** Time Column */
+            time_column: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /**
+             * Version
+             * @description The current schema version (the same as schema_version)
+             */
+            version: number;
+        };
+        /** DatasourcePatch */
+        DatasourcePatch: {
+            compatibility?: components["schemas"]["CompatibilityMode"] | null;
+            /** Description */
+            description?: string | null;
+        };
+        /** DimensionOut */
+        DimensionOut: {
+            /** Name */
+            name: string;
+            /** Type */
+            type: string;
+        };
+        /** DimensionRetyped */
+        DimensionRetyped: {
+            /** From */
+            from: string;
+            /** Name */
+            name: string;
+            /** To */
+            to: string;
+        };
+        /** DruidChanges */
+        DruidChanges: {
+            /** Dimensions Added */
+            dimensions_added: components["schemas"]["DimensionOut"][];
+            /** Dimensions Removed */
+            dimensions_removed: components["schemas"]["DimensionOut"][];
+            /** Dimensions Retyped */
+            dimensions_retyped: components["schemas"]["DimensionRetyped"][];
         };
         /** ErrorBody */
         ErrorBody: {
@@ -270,6 +627,34 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** GranularityIn */
+        GranularityIn: {
+            /**
+             * Query
+             * @default NONE
+             * @enum {string}
+             */
+            query: "NONE" | "SECOND" | "MINUTE" | "HOUR" | "DAY";
+            /**
+             * Segment
+             * @default DAY
+             * @enum {string}
+             */
+            segment: "HOUR" | "DAY" | "WEEK" | "MONTH" | "YEAR";
+        };
+        /** GranularityOut */
+        GranularityOut: {
+            /**
+             * Query
+             * @enum {string}
+             */
+            query: "NONE" | "SECOND" | "MINUTE" | "HOUR" | "DAY";
+            /**
+             * Segment
+             * @enum {string}
+             */
+            segment: "HOUR" | "DAY" | "WEEK" | "MONTH" | "YEAR";
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -294,6 +679,77 @@ export interface components {
              * @constant
              */
             status: "ok";
+        };
+        /** InferProposal */
+        InferProposal: {
+            /** Columns */
+            columns: components["schemas"]["InferredColumn"][];
+            /** @description A definition to edit and send to POST /api/v1/datasources */
+            definition: components["schemas"]["ProposedDefinition"];
+            /** Filename */
+            filename: string | null;
+            /** Format */
+            format: string;
+            /** Rows Read */
+            rows_read: number;
+            /** Sample Rows */
+            sample_rows: {
+                [key: string]: unknown;
+            }[];
+            /** Time Column */
+            time_column: string | null;
+            /**
+             * Truncated
+             * @description The file has more rows than were read
+             */
+            truncated: boolean;
+            /** Warnings */
+            warnings: components["schemas"]["InferWarning"][];
+        };
+        /** InferWarning */
+        InferWarning: {
+            /** Column */
+            column: string | null;
+            /** Message */
+            message: string;
+        };
+        /** InferredColumn */
+        InferredColumn: {
+            /**
+             * Formats
+             * @description Timestamps: the forms the values are written in (ISO-8601 with or without offset, a date, an Excel date cell, a Parquet timestamp or date)
+             */
+            formats: string[];
+            /**
+             * Name
+             * @description The name in the proposal (renamed when the file's is reserved; see warnings)
+             */
+            name: string;
+            /** Required */
+            required: boolean;
+            /**
+             * Source Name
+             * @description The name in the file
+             */
+            source_name: string;
+            /** @description null for a repeated header, which uploads cannot read */
+            stats: components["schemas"]["ColumnStats"] | null;
+            /** Suggested Rules */
+            suggested_rules: components["schemas"]["RuleOut"][];
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "string" | "long" | "double" | "timestamp";
+        };
+        /** JobCountsOut */
+        JobCountsOut: {
+            /** By State */
+            by_state: {
+                [key: string]: number;
+            };
+            /** Total */
+            total: number;
         };
         /** JobDetail */
         JobDetail: {
@@ -348,6 +804,11 @@ export interface components {
             rows_total: number | null;
             /** Rows Valid */
             rows_valid: number | null;
+            /**
+             * Schema Version
+             * @description The schema version the job validates against
+             */
+            schema_version: number;
             /** Sha256 */
             sha256: string;
             /** Size Bytes */
@@ -442,6 +903,11 @@ export interface components {
             rows_total: number | null;
             /** Rows Valid */
             rows_valid: number | null;
+            /**
+             * Schema Version
+             * @description The schema version the job validates against
+             */
+            schema_version: number;
             /** Sha256 */
             sha256: string;
             /** Size Bytes */
@@ -463,6 +929,19 @@ export interface components {
          * @enum {string}
          */
         OnInvalid: "reject" | "skip";
+        /** ProposedDefinition */
+        ProposedDefinition: {
+            /** Columns */
+            columns: components["schemas"]["ColumnIn"][];
+            granularity: components["schemas"]["GranularityIn"];
+            /** Row Checks */
+            row_checks: components["schemas"]["RowCheckIn"][];
+            /**
+             * Time Column
+             * @description null when no column of the sample reads as timestamps: pick one
+             */
+            time_column: string | null;
+        };
         /** Readiness */
         Readiness: {
             /** Checks */
@@ -474,6 +953,78 @@ export interface components {
              * @enum {string}
              */
             status: "ready" | "not_ready";
+        };
+        /** RegisteredVersion */
+        RegisteredVersion: {
+            /**
+             * Changes
+             * @description The changes from the version before
+             */
+            changes: components["schemas"]["ChangeOut"][];
+            /**
+             * Created
+             * @description False when the definition was identical to the current version
+             */
+            created: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Datasource */
+            datasource: string;
+            definition: components["schemas"]["SchemaDefinitionOut"];
+            /** Restored From */
+            restored_from: number | null;
+            /**
+             * Summary
+             * @description What changed from the version before, in one line
+             */
+            summary: string;
+            /** Version */
+            version: number;
+        };
+        /** RowCheckIn */
+        RowCheckIn: {
+            /** Column */
+            column: string;
+            /** Discounts */
+            discounts?: string[];
+            /** Factors */
+            factors: string[];
+            /**
+             * Kind
+             * @default product_equals
+             * @constant
+             */
+            kind: "product_equals";
+            /** Rule */
+            rule: string;
+            /**
+             * Tolerance
+             * @default 0
+             */
+            tolerance: number;
+        };
+        /** RowCheckOut */
+        RowCheckOut: {
+            /** Column */
+            column: string;
+            /** Discounts */
+            discounts: string[];
+            /** Factors */
+            factors: string[];
+            /**
+             * Kind
+             * @constant
+             */
+            kind: "product_equals";
+            /** Rule */
+            rule: string;
+            /** Tolerance */
+            tolerance: number;
         };
         /** RowErrorOut */
         RowErrorOut: {
@@ -487,6 +1038,168 @@ export interface components {
             rule: string;
             /** Value */
             value: string | null;
+        };
+        /** RuleIn */
+        RuleIn: {
+            /**
+             * Bound
+             * @description min / max: the bound
+             */
+            bound?: number | null;
+            /**
+             * Earliest
+             * @description too_old: ISO-8601 instant before which values are refused
+             */
+            earliest?: string | null;
+            /**
+             * Inclusive
+             * @description min / max: whether the bound itself is allowed
+             */
+            inclusive?: boolean | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "not_blank" | "unique" | "one_of" | "pattern" | "min" | "max" | "not_in_future" | "too_old";
+            /**
+             * Meaning
+             * @description pattern: the regex said for a person
+             */
+            meaning?: string | null;
+            /**
+             * Regex
+             * @description pattern: the whole value must match (Rust regex syntax)
+             */
+            regex?: string | null;
+            /**
+             * Values
+             * @description one_of: the allowed values, case-sensitive
+             */
+            values?: string[] | null;
+        };
+        /** RuleOut */
+        RuleOut: {
+            /**
+             * Bound
+             * @description min / max: the bound
+             */
+            bound?: number | null;
+            /**
+             * Earliest
+             * @description too_old: ISO-8601 instant before which values are refused
+             */
+            earliest?: string | null;
+            /**
+             * Inclusive
+             * @description min / max: whether the bound itself is allowed
+             */
+            inclusive?: boolean | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "not_blank" | "unique" | "one_of" | "pattern" | "min" | "max" | "not_in_future" | "too_old";
+            /**
+             * Meaning
+             * @description pattern: the regex said for a person
+             */
+            meaning?: string | null;
+            /**
+             * Regex
+             * @description pattern: the whole value must match (Rust regex syntax)
+             */
+            regex?: string | null;
+            /**
+             * Values
+             * @description one_of: the allowed values, case-sensitive
+             */
+            values?: string[] | null;
+        };
+        /** SchemaDefinitionIn */
+        SchemaDefinitionIn: {
+            /** Columns */
+            columns: components["schemas"]["ColumnIn"][];
+            granularity?: components["schemas"]["GranularityIn"] | null;
+            /** Row Checks */
+            row_checks?: components["schemas"]["RowCheckIn"][];
+            /** Time Column */
+            time_column: string;
+        };
+        /** SchemaDefinitionOut */
+        SchemaDefinitionOut: {
+            /** Columns */
+            columns: components["schemas"]["ColumnOut"][];
+            granularity: components["schemas"]["GranularityOut"];
+            /** Row Checks */
+            row_checks: components["schemas"]["RowCheckOut"][];
+            /** Time Column */
+            time_column: string;
+        };
+        /** SchemaDiff */
+        SchemaDiff: {
+            /** Changes */
+            changes: components["schemas"]["ChangeOut"][];
+            /** Datasource */
+            datasource: string;
+            /** From Version */
+            from_version: number;
+            /** To Version */
+            to_version: number;
+        };
+        /** SchemaVersionList */
+        SchemaVersionList: {
+            /** Current Version */
+            current_version: number;
+            /** Datasource */
+            datasource: string;
+            /** Items */
+            items: components["schemas"]["SchemaVersionSummary"][];
+        };
+        /** SchemaVersionOut */
+        SchemaVersionOut: {
+            /**
+             * Changes
+             * @description The changes from the version before
+             */
+            changes: components["schemas"]["ChangeOut"][];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Datasource */
+            datasource: string;
+            definition: components["schemas"]["SchemaDefinitionOut"];
+            /** Restored From */
+            restored_from: number | null;
+            /**
+             * Summary
+             * @description What changed from the version before, in one line
+             */
+            summary: string;
+            /** Version */
+            version: number;
+        };
+        /** SchemaVersionSummary */
+        SchemaVersionSummary: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Restored From */
+            restored_from: number | null;
+            /**
+             * Summary
+             * @description What changed from the version before, in one line
+             */
+            summary: string;
+            /** Version */
+            version: number;
         };
         /** UploadAccepted */
         UploadAccepted: {
@@ -511,6 +1224,11 @@ export interface components {
              * @enum {string}
              */
             priority: "HIGH" | "MEDIUM" | "LOW";
+            /**
+             * Schema Version
+             * @description The schema version the job validates against
+             */
+            schema_version: number;
             /** Sha256 */
             sha256: string;
             /** Size Bytes */
@@ -530,6 +1248,17 @@ export interface components {
             /** Error Type */
             type: string;
         };
+        /** ViolationOut */
+        ViolationOut: {
+            /** Against Version */
+            against_version?: number | null;
+            /** Column */
+            column: string | null;
+            /** Kind */
+            kind: string;
+            /** Reason */
+            reason: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -539,9 +1268,12 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    get_datasources_api_v1_datasources_get: {
+    list_datasources_api_v1_datasources_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Also list soft-deleted datasources */
+                include_deleted?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -557,6 +1289,281 @@ export interface operations {
                     "application/json": components["schemas"]["DatasourceList"];
                 };
             };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_datasource_api_v1_datasources_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DatasourceIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasourceDetail"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    infer_api_v1_datasources_infer_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description A sample of the data
+                     */
+                    file: string;
+                    /**
+                     * @description Rows to read at most (INGEST_MAX_INFER_ROWS bounds it)
+                     * @default 10000
+                     */
+                    max_rows?: number;
+                    /** @description The time column (default: detected) */
+                    time_column?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferProposal"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_datasource_api_v1_datasources__name__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasourceDetail"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_datasource_api_v1_datasources__name__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasourceDetail"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    patch_datasource_api_v1_datasources__name__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DatasourcePatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasourceDetail"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     post_records_api_v1_datasources__name__records_post: {
@@ -566,6 +1573,8 @@ export interface operations {
                 mode?: components["schemas"]["Mode"];
                 priority?: "HIGH" | "MEDIUM" | "LOW";
                 force?: boolean;
+                /** @description Validate against this older schema version */
+                schema_version?: number | null;
             };
             header?: never;
             path: {
@@ -617,6 +1626,330 @@ export interface operations {
             };
             /** @description Unsupported Media Type */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_versions_api_v1_datasources__name__schemas_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchemaVersionList"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    register_version_api_v1_datasources__name__schemas_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SchemaDefinitionIn"];
+            };
+        };
+        responses: {
+            /** @description Identical to the current version: no new version, the current one */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegisteredVersion"];
+                };
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegisteredVersion"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    check_version_api_v1_datasources__name__schemas_check_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SchemaDefinitionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompatibilityCheck"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    diff_versions_api_v1_datasources__name__schemas__a__diff__b__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                a: number;
+                b: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchemaDiff"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_version_api_v1_datasources__name__schemas__version__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchemaVersionOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    restore_version_api_v1_datasources__name__schemas__version__restore_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Identical to the current version: no new version, the current one */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegisteredVersion"];
+                };
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegisteredVersion"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -924,6 +2257,8 @@ export interface operations {
                      * @enum {string}
                      */
                     priority?: "HIGH" | "MEDIUM" | "LOW";
+                    /** @description Validate against this older schema version */
+                    schema_version?: number;
                 };
             };
         };

@@ -1,0 +1,216 @@
+"""The schema registry's decisions: create a datasource, register a new schema version only when it is compatible
+under the datasource's mode, check one as a dry run, restore an old one, change settings, soft-delete.
+
+Versions are immutable and numbered one after another per datasource: a registration holds the datasource's row
+until it commits, so concurrent registrations take turns and never share a number. Column ids follow
+backend.schema.evolution.assign_column_ids, so a name dropped and added again is a new column.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from backend.db import datasources_repository as repo
+from backend.db.models import Datasource
+from backend.errors import ErrorCode, IngestError
+from backend.schema.codec import Problem, invalid_schema, schema_from_json, schema_to_json, without_ids
+from backend.schema.declaration import DatasourceSchema
+from backend.schema.evolution import (
+    Change,
+    CompatibilityMode,
+    Violation,
+    assign_column_ids,
+    change_to_json,
+    check_compatibility,
+    diff,
+    druid_changes,
+    summarize,
+    violation_to_json,
+)
+
+# Names travel in URL paths and become Druid datasource names: letters, digits, `_` and `-`, starting with a
+# letter or digit (a subset of what Druid accepts, so a datasource's default Druid name is always valid).
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$"
+_NAME = re.compile(NAME_PATTERN)
+# What Druid refuses in a datasource name (IdUtils.validateId): empty, a leading dot, `/`, whitespace but space.
+_DRUID_REFUSES = re.compile(r"^\.|/|[^\S ]|[\x00-\x1f\x7f]")
+DRUID_NAME_MAX = 255
+
+
+@dataclass(frozen=True)
+class NewDatasource:
+    name: str
+    definition: Any
+    description: str = ""
+    druid_datasource: str | None = None
+    compatibility: CompatibilityMode = CompatibilityMode.BACKWARD
+
+
+@dataclass(frozen=True)
+class Registration:
+    version: int
+    created: bool  # False: the definition was identical to the current version, which is the answer
+    changes: list[Change]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    compatible: bool
+    changes: list[Change]
+    violations: list[Violation]
+    druid: dict[str, list[dict[str, str]]]
+
+
+def create_datasource(session: Session, request: NewDatasource, *, created_by: str) -> None:
+    problems = _name_problems(request)
+    druid_name = request.druid_datasource or request.name
+    if problems:
+        raise invalid_schema(problems)
+    schema = schema_from_json(request.definition, name=request.name, druid_datasource=druid_name)
+    existing = repo.get_datasource(session, request.name)
+    if existing is not None:
+        deleted = " (deleted; its jobs and history are kept under that name)" if existing.deleted_at else ""
+        raise IngestError(ErrorCode.datasource_exists, f"A datasource named `{request.name}` already exists{deleted}.",
+                          {"field": "name", "datasource": request.name})
+    holder = repo.datasource_using_druid_name(session, druid_name)
+    if holder is not None:
+        raise IngestError(ErrorCode.datasource_exists,
+                          f"Druid datasource `{druid_name}` already receives the rows of datasource `{holder}`; "
+                          "pick another `druid_datasource`.",
+                          {"field": "druid_datasource", "datasource": holder})
+    numbered = assign_column_ids(schema, None, 0)
+    repo.create_datasource(session, name=request.name, druid_datasource=druid_name, description=request.description,
+                           compatibility=request.compatibility.value, definition=schema_to_json(numbered),
+                           created_by=created_by)
+
+
+def register_version(
+    session: Session, name: str, definition: Any, *, created_by: str, restored_from: int | None = None
+) -> Registration:
+    """`definition` as the datasource's next version if it is compatible; the current version if it is identical;
+    409 incompatible_schema with every violation otherwise."""
+    row = live_datasource(session, name, for_update=True)
+    history = _history(session, row)
+    new, changes, violations = _compare(row, history, definition)
+    current_version, current = history[-1]
+    if schema_to_json(new) == schema_to_json(current):
+        return Registration(current_version, False, [])
+    if violations:
+        raise IngestError(
+            ErrorCode.incompatible_schema,
+            f"This schema is not compatible with `{name}` under {row.compatibility}: "
+            + "; ".join(v.reason for v in violations[:5]) + ("" if len(violations) <= 5 else " ...")
+            + ". Change the definition, or the datasource's compatibility mode (PATCH), and try again.",
+            {"compatibility": row.compatibility, "violations": [violation_to_json(v) for v in violations],
+             "changes": [change_to_json(c) for c in changes]},
+        )
+    version = repo.add_version(session, row, definition=schema_to_json(new), created_by=created_by,
+                               summary=summarize(changes), changes=[change_to_json(c) for c in changes],
+                               restored_from=restored_from)
+    return Registration(version, True, changes)
+
+
+def check_version(session: Session, name: str, definition: Any) -> CheckResult:
+    """What registering `definition` would do, without doing it."""
+    row = live_datasource(session, name)
+    history = _history(session, row)
+    new, changes, violations = _compare(row, history, definition)
+    return CheckResult(not violations, changes, violations, druid_changes(history[-1][1], new))
+
+
+def restore_version(session: Session, name: str, version: int, *, created_by: str) -> Registration:
+    stored = repo.find_version(session, name, version)
+    if stored is None:
+        raise _unknown_version(session, name, version)
+    return register_version(session, name, without_ids(stored.definition), created_by=created_by,
+                            restored_from=version)
+
+
+def diff_versions(session: Session, name: str, a: int, b: int) -> list[Change]:
+    return diff(version_schema(session, name, a), version_schema(session, name, b))
+
+
+def version_schema(session: Session, name: str, version: int) -> DatasourceSchema:
+    stored = repo.find_version(session, name, version)
+    if stored is None:
+        raise _unknown_version(session, name, version)
+    return schema_from_json(stored.definition, name=name, druid_datasource=stored.druid_datasource)
+
+
+def update_settings(
+    session: Session, name: str, *, description: str | None, compatibility: CompatibilityMode | None
+) -> None:
+    row = live_datasource(session, name, for_update=True)
+    if description is not None:
+        row.description = description
+    if compatibility is not None:
+        row.compatibility = compatibility.value
+    row.updated_at = datetime.now(UTC)
+
+
+def soft_delete(session: Session, name: str) -> None:
+    """Uploads and records are refused from now on; jobs, versions and Druid's data stay."""
+    row = live_datasource(session, name, for_update=True)
+    row.deleted_at = datetime.now(UTC)
+    row.updated_at = row.deleted_at
+
+
+def live_datasource(session: Session, name: str, *, for_update: bool = False) -> Datasource:
+    row = repo.get_datasource(session, name, for_update=for_update)
+    if row is None:
+        raise unknown_datasource(session, name)
+    if row.deleted_at is not None:
+        raise IngestError(ErrorCode.datasource_deleted,
+                          f"Datasource `{name}` was deleted on {row.deleted_at:%Y-%m-%d %H:%M} UTC: it takes no "
+                          "uploads, records or new schema versions. Its jobs and history stay readable.",
+                          {"datasource": name})
+    return row
+
+
+def unknown_datasource(session: Session, name: str) -> IngestError:
+    known = ", ".join(ds.name for ds in repo.list_datasources(session, include_deleted=False))
+    return IngestError(ErrorCode.unknown_datasource,
+                       f"Unknown datasource `{name[:128]}`. Known datasources: {known or 'none'}.",
+                       {"field": "datasource", "datasource": name[:128]})
+
+
+def _history(session: Session, row: Datasource) -> list[tuple[int, DatasourceSchema]]:
+    return [
+        (v.version, schema_from_json(v.definition, name=row.name, druid_datasource=row.druid_datasource))
+        for v in reversed(repo.list_versions(session, row.name))
+    ]
+
+
+def _compare(
+    row: Datasource, history: list[tuple[int, DatasourceSchema]], definition: Any
+) -> tuple[DatasourceSchema, list[Change], list[Violation]]:
+    proposed = schema_from_json(definition, name=row.name, druid_datasource=row.druid_datasource)
+    last_used_id = max((c.id for _, schema in history for c in schema.columns), default=0)
+    new = assign_column_ids(proposed, history[-1][1], last_used_id)
+    changes = diff(history[-1][1], new)
+    violations = check_compatibility(history, new, CompatibilityMode(row.compatibility)) if changes else []
+    return new, changes, violations
+
+
+def _name_problems(request: NewDatasource) -> list[Problem]:
+    problems = []
+    if not _NAME.match(request.name):
+        problems.append(Problem("name", "must be 1-128 letters, digits, `_` or `-`, starting with a letter or digit"))
+    druid_name = request.druid_datasource
+    if druid_name is not None and (not druid_name or len(druid_name) > DRUID_NAME_MAX
+                                   or _DRUID_REFUSES.search(druid_name)):
+        problems.append(Problem("druid_datasource", f"must be 1-{DRUID_NAME_MAX} characters, not starting with `.`, "
+                                "without `/` and without whitespace other than spaces (Druid refuses those)"))
+    return problems
+
+
+def _unknown_version(session: Session, name: str, version: int) -> IngestError:
+    if repo.get_datasource(session, name) is None:
+        return unknown_datasource(session, name)
+    return IngestError(ErrorCode.not_found, f"Datasource `{name}` has no schema version {version}.",
+                       {"datasource": name, "version": version})
