@@ -25,7 +25,7 @@ def upgrade() -> None:
     op.add_column("datasources", sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False,
                                            server_default=sa.func.now()))
     op.create_check_constraint(
-        "ck_datasources_compatibility", "datasources",
+        op.f("ck_datasources_compatibility"), "datasources",
         "compatibility IN ('BACKWARD', 'BACKWARD_TRANSITIVE', 'FORWARD', 'FULL', 'NONE')",
     )
     op.add_column("schema_versions", sa.Column("created_by", sa.Text, nullable=False, server_default="built-in"))
@@ -40,6 +40,6 @@ def downgrade() -> None:
     op.drop_index("ix_jobs_datasource_created_at", "jobs")
     for column in ("restored_from", "changes", "summary", "created_by"):
         op.drop_column("schema_versions", column)
-    op.drop_constraint("ck_datasources_compatibility", "datasources")
+    op.drop_constraint(op.f("ck_datasources_compatibility"), "datasources")
     for column in ("updated_at", "deleted_at", "compatibility", "description"):
         op.drop_column("datasources", column)
