@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 
 from backend.api import datasources, health, infer, jobs, metrics, records, uploads
 from backend.api.allowed_methods import METHODS, PAGE_PATH, methods_serving
+from backend.api.body_limit import JsonBodyLimit
 from backend.api.error_handlers import install_error_handlers
 from backend.api.request_id import RequestIdMiddleware
 from backend.db.async_pool import new_pool
@@ -64,6 +65,7 @@ def create_app() -> FastAPI:
         lifespan=_lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(JsonBodyLimit)
     app.add_middleware(RequestIdMiddleware)
     for module in (uploads, records, jobs, infer, datasources, health, metrics):
         app.include_router(module.router)

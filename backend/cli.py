@@ -79,7 +79,7 @@ def cmd_push(args: argparse.Namespace) -> int:
 
     fields = {"datasource": args.datasource, "on_invalid": args.on_invalid, "mode": args.mode,
               "priority": args.priority, **({"force": "true"} if args.force else {}),
-              **({"schema_version": str(args.schema_version)} if args.schema_version else {})}
+              **({"schema_version": str(args.schema_version)} if args.schema_version is not None else {})}
     try:
         accepted = client.upload(path, fields, progress)
     except ApiError as error:

@@ -74,7 +74,7 @@ def run(args: argparse.Namespace, client: IngestClient) -> int:
 
 
 def _infer(args: argparse.Namespace, client: IngestClient) -> int:
-    fields = {k: str(v) for k, v in (("time_column", args.time_column), ("max_rows", args.max_rows)) if v}
+    fields = {k: str(v) for k, v in (("time_column", args.time_column), ("max_rows", args.max_rows)) if v is not None}
     proposal = client.upload(Path(args.file), fields, endpoint="/api/v1/datasources/infer")
     for warning in proposal["warnings"]:
         print(f"warning: {_shown(warning.get('column') or '')}: {_shown(warning['message'])}", file=sys.stderr)

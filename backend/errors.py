@@ -22,6 +22,7 @@ class ErrorCode(StrEnum):
     incompatible_schema = "incompatible_schema"  # a new version that breaks the datasource's compatibility mode
     datasource_exists = "datasource_exists"
     datasource_deleted = "datasource_deleted"
+    body_too_large = "body_too_large"  # a JSON request body over its endpoint's limit
     # Data problems: the job ends `rejected`.
     unsupported_format = "unsupported_format"
     empty_file = "empty_file"
@@ -55,6 +56,7 @@ _HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.incompatible_schema: 409,
     ErrorCode.datasource_exists: 409,
     ErrorCode.datasource_deleted: 409,
+    ErrorCode.body_too_large: 413,
     ErrorCode.unsupported_format: 415,
     ErrorCode.empty_file: 422,
     ErrorCode.no_data_rows: 422,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat
 
 from backend.pipeline.registry import NAME_PATTERN
 from backend.schema.evolution import CompatibilityMode
@@ -35,8 +35,8 @@ class _Rule(BaseModel):
     values: list[str] | None = _optional("one_of: the allowed values, case-sensitive")
     regex: str | None = _optional("pattern: the whole value must match (Rust regex syntax)")
     meaning: str | None = _optional("pattern: the regex said for a person")
-    bound: float | None = _optional("min / max: the bound")
-    inclusive: bool | None = _optional("min / max: whether the bound itself is allowed")
+    bound: StrictFloat | None = _optional("min / max: the bound")
+    inclusive: StrictBool | None = _optional("min / max: whether the bound itself is allowed")
     earliest: str | None = _optional("too_old: ISO-8601 instant before which values are refused")
 
 
@@ -47,7 +47,7 @@ class RuleIn(_Strict, _Rule):
 class ColumnIn(_Strict):
     name: str
     type: ColumnTypeName
-    required: bool = True
+    required: StrictBool = True
     rules: list[RuleIn] = Field(default_factory=list)
     id: int | None = Field(default=None, description="Ignored: the registry assigns column ids")
 
@@ -58,7 +58,7 @@ class RowCheckIn(_Strict):
     column: str
     factors: list[str]
     discounts: list[str] = Field(default_factory=list)
-    tolerance: float = 0.0
+    tolerance: StrictFloat = 0.0
 
 
 class GranularityIn(_Strict):

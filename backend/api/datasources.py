@@ -45,7 +45,8 @@ router = APIRouter(prefix="/api/v1/datasources", tags=["datasources"])
 _ACTOR = "anonymous"
 NameParam = Annotated[str, Path(max_length=DATASOURCE_NAME_MAX, pattern=NO_CONTROL_CHARACTERS)]
 VersionParam = Annotated[int, Path(ge=1, le=MAX_SCHEMA_VERSION)]
-_ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorBody} for code in (404, 409, 422)}
+_ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorBody} for code in (404, 409, 413, 422)}
+
 _IDENTICAL: dict[str, object] = {"model": RegisteredVersion,
                                  "description": "Identical to the current version: no new version, the current one"}
 

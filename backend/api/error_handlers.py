@@ -35,7 +35,10 @@ def _problem(error: Any) -> str:
         NO_CONTROL_CHARACTERS
     ):
         return NO_CONTROL_CHARACTERS_RULE
-    return str(error.get("msg", "is invalid")).lower()
+    message = str(error.get("msg", "is invalid"))
+    # Follows the field's name ("`bound` input should be ..."); only its first letter is lowered, since the rest
+    # may quote values whose case matters ('BACKWARD').
+    return message[:1].lower() + message[1:]
 
 
 def field_path(location: tuple[int | str, ...]) -> str:

@@ -41,3 +41,8 @@ def _sql_parameter(value: Any) -> dict[str, Any]:
     if isinstance(value, float):
         return {"type": "DOUBLE", "value": value}
     return {"type": "VARCHAR", "value": str(value)}
+
+
+def quoted_identifier(name: str) -> str:
+    """`name` as a Druid SQL identifier: in double quotes, a double quote inside doubled."""
+    return '"' + name.replace('"', '""') + '"'

@@ -7,6 +7,7 @@ from typing import Any
 
 from backend.db.models import Job
 from backend.druid.overlord import TaskStatus, build_segments_stats
+from backend.druid.sql import quoted_identifier
 from backend.errors import ErrorCode, IngestError, first_line
 from backend.pipeline.context import StepContext
 from backend.pipeline.datasources import job_datasource
@@ -72,7 +73,7 @@ def _submit_again(ctx: StepContext, job: Job, status: TaskStatus) -> None:
 
 def _rows_in_druid(ctx: StepContext, job: Job) -> int:
     druid_datasource = job_datasource(job.datasource, job.schema_version).druid_datasource
-    sql = f'SELECT COUNT(*) AS "rows" FROM "{druid_datasource}" WHERE "{LINEAGE_COLUMN}" = ?'
+    sql = f'SELECT COUNT(*) AS "rows" FROM {quoted_identifier(druid_datasource)} WHERE "{LINEAGE_COLUMN}" = ?'
     try:
         rows: list[dict[str, Any]] = ctx.broker.query(sql, [str(job.id)])
     except IngestError:
@@ -117,7 +118,7 @@ def _wait_for_completion(ctx: StepContext, task_id: str) -> TaskStatus:
 def _wait_for_receipt(ctx: StepContext, job: Job) -> int:
     """Rows become queryable a little after SUCCESS (segment handoff): poll until they are all there."""
     druid_datasource = job_datasource(job.datasource, job.schema_version).druid_datasource
-    sql = f'SELECT COUNT(*) AS "rows" FROM "{druid_datasource}" WHERE "{LINEAGE_COLUMN}" = ?'
+    sql = f'SELECT COUNT(*) AS "rows" FROM {quoted_identifier(druid_datasource)} WHERE "{LINEAGE_COLUMN}" = ?'
     deadline = time.monotonic() + ctx.settings.druid_query_visible_timeout_s
     seen = 0
     while True:

@@ -11,6 +11,7 @@ from backend.db import jobs_repository
 from backend.db.models import Job
 from backend.druid.overlord import OverlordClient, TaskStatus
 from backend.errors import ErrorCode, IngestError
+from backend.pipeline.registry import live_datasource
 from backend.vocabulary import TERMINAL_STATES, JobState
 
 
@@ -96,6 +97,7 @@ def retry_job(session: Session, job_id: uuid.UUID) -> Job:
         raise IngestError(
             ErrorCode.conflict, f"Only a failed job can be retried; this one is {job.state}.", {"state": job.state}
         )
+    live_datasource(session, job.datasource)  # a deleted datasource takes no more data, retries included
     attempt = job.attempt + 1
     moved = jobs_repository.transition(
         session, job_id, JobState.queued, f"Retry requested: attempt {attempt} starts from the stored upload",

@@ -19,9 +19,10 @@ from backend.db import datasources_repository as repo
 from backend.db.models import Datasource
 from backend.errors import ErrorCode, IngestError
 from backend.schema.codec import Problem, invalid_schema, schema_from_json, schema_to_json, without_ids
-from backend.schema.declaration import DatasourceSchema
+from backend.schema.declaration import DRUID_DIMENSION_TYPE, DatasourceSchema, text_problem
 from backend.schema.evolution import (
     Change,
+    ChangeKind,
     CompatibilityMode,
     Violation,
     assign_column_ids,
@@ -39,7 +40,10 @@ NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$"
 _NAME = re.compile(NAME_PATTERN)
 # What Druid refuses in a datasource name (IdUtils.validateId): empty, a leading dot, `/`, whitespace but space.
 _DRUID_REFUSES = re.compile(r"^\.|/|[^\S ]|[\x00-\x1f\x7f]")
+# Also refused here: a double quote, which Druid SQL would need escaped in every query that names the datasource.
+_QUOTE = '"'
 DRUID_NAME_MAX = 255
+_NAMES_SHOWN = 20  # datasources named in an unknown_datasource message (GET /api/v1/datasources lists them all)
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,9 @@ class CheckResult:
 
 
 def create_datasource(session: Session, request: NewDatasource, *, created_by: str) -> None:
+    # Creations take turns (the registry's lock, held until commit): two of one name, or of one Druid datasource,
+    # cannot both pass the checks below.
+    repo.lock_registry(session)
     problems = _name_problems(request)
     druid_name = request.druid_datasource or request.name
     if problems:
@@ -97,13 +104,13 @@ def register_version(
     row = live_datasource(session, name, for_update=True)
     history = _history(session, row)
     new, changes, violations = _compare(row, history, definition)
-    current_version, current = history[-1]
-    if schema_to_json(new) == schema_to_json(current):
+    current_version, _ = history[-1]
+    if not changes:  # the same definition, perhaps with rules or allowed values in another order
         return Registration(current_version, False, [])
     if violations:
         raise IngestError(
             ErrorCode.incompatible_schema,
-            f"This schema is not compatible with `{name}` under {row.compatibility}: "
+            f"This schema is not compatible with `{name}`: "
             + "; ".join(v.reason for v in violations[:5]) + ("" if len(violations) <= 5 else " ...")
             + ". Change the definition, or the datasource's compatibility mode (PATCH), and try again.",
             {"compatibility": row.compatibility, "violations": [violation_to_json(v) for v in violations],
@@ -145,6 +152,8 @@ def version_schema(session: Session, name: str, version: int) -> DatasourceSchem
 def update_settings(
     session: Session, name: str, *, description: str | None, compatibility: CompatibilityMode | None
 ) -> None:
+    if description is not None and (problem := text_problem(description)) is not None:
+        raise invalid_schema([Problem("description", problem)])
     row = live_datasource(session, name, for_update=True)
     if description is not None:
         row.description = description
@@ -173,7 +182,9 @@ def live_datasource(session: Session, name: str, *, for_update: bool = False) ->
 
 
 def unknown_datasource(session: Session, name: str) -> IngestError:
-    known = ", ".join(ds.name for ds in repo.list_datasources(session, include_deleted=False))
+    names = [ds.name for ds in repo.list_datasources(session, include_deleted=False)]
+    more = len(names) - _NAMES_SHOWN
+    known = ", ".join(names[:_NAMES_SHOWN]) + (f" and {more} more" if more > 0 else "")
     return IngestError(ErrorCode.unknown_datasource,
                        f"Unknown datasource `{name[:128]}`. Known datasources: {known or 'none'}.",
                        {"field": "datasource", "datasource": name[:128]})
@@ -193,8 +204,32 @@ def _compare(
     last_used_id = max((c.id for _, schema in history for c in schema.columns), default=0)
     new = assign_column_ids(proposed, history[-1][1], last_used_id)
     changes = diff(history[-1][1], new)
-    violations = check_compatibility(history, new, CompatibilityMode(row.compatibility)) if changes else []
+    mode = CompatibilityMode(row.compatibility)
+    violations = check_compatibility(history, new, mode) if changes else []
+    if mode is not CompatibilityMode.NONE:
+        retyped = {v.column for v in violations if v.kind is ChangeKind.CHANGE_TYPE}
+        violations += [v for v in _druid_retypes(history, new) if v.column not in retyped]
     return new, changes, violations
+
+
+def _druid_retypes(history: list[tuple[int, DatasourceSchema]], new: DatasourceSchema) -> list[Violation]:
+    """A name an earlier version gave another Druid type: Druid knows columns by name, not by id, so old segments
+    would hold the old type under it (a column dropped and declared again with another type is still a retype)."""
+    found: list[Violation] = []
+    wanted = {c.name: DRUID_DIMENSION_TYPE[c.type] for c in new.columns if c.name != new.timestamp_column}
+    for version, schema in reversed(history):
+        for column in schema.columns:
+            before = DRUID_DIMENSION_TYPE[column.type]
+            after = wanted.get(column.name)
+            if column.name == schema.timestamp_column or after is None or after == before:
+                continue
+            if any(v.column == column.name for v in found):
+                continue
+            found.append(Violation(ChangeKind.CHANGE_TYPE, column.name,
+                                   f"Druid already holds `{column.name}` as {before} (version {version}); the new "
+                                   f"version would store it as {after}, and Druid knows columns by name",
+                                   version))
+    return found
 
 
 def _name_problems(request: NewDatasource) -> list[Problem]:
@@ -202,10 +237,12 @@ def _name_problems(request: NewDatasource) -> list[Problem]:
     if not _NAME.match(request.name):
         problems.append(Problem("name", "must be 1-128 letters, digits, `_` or `-`, starting with a letter or digit"))
     druid_name = request.druid_datasource
-    if druid_name is not None and (not druid_name or len(druid_name) > DRUID_NAME_MAX
-                                   or _DRUID_REFUSES.search(druid_name)):
+    if druid_name is not None and (not druid_name or len(druid_name) > DRUID_NAME_MAX or _QUOTE in druid_name
+                                   or _DRUID_REFUSES.search(druid_name) or text_problem(druid_name)):
         problems.append(Problem("druid_datasource", f"must be 1-{DRUID_NAME_MAX} characters, not starting with `.`, "
-                                "without `/` and without whitespace other than spaces (Druid refuses those)"))
+                                "without `/`, `\"` and whitespace other than spaces (Druid refuses those)"))
+    if (problem := text_problem(request.description)) is not None:
+        problems.append(Problem("description", problem))
     return problems
 
 

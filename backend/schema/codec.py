@@ -12,9 +12,9 @@ Reading checks everything a person can get wrong and names the exact place of ea
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from backend.errors import ErrorCode, IngestError
@@ -33,9 +33,14 @@ from backend.schema.declaration import (
     RuleKind,
     SegmentGranularity,
     check_regex,
+    column_key,
     column_name_problem,
     granularity_problem,
+    parse_instant,
+    text_problem,
 )
+
+MAX_VALUE_CHARS = 1000  # of a one_of value or a pattern's meaning
 
 # JSON: plain dicts and lists only (no tuples), so a definition read back from Postgres compares equal to a
 # freshly serialized one.
@@ -165,10 +170,13 @@ class _Reader:
             column = self._column(item, f"columns[{i}]", positional_id=i + 1)
             if column is None:
                 continue
-            if column.name in seen:
-                self.bad(f"columns[{i}].name", f"`{column.name}` is declared twice (also columns[{seen[column.name]}])")
+            key = column_key(column.name)
+            if key in seen:
+                first = seen[key]
+                self.bad(f"columns[{i}].name", f"`{column.name}` is declared twice (also columns[{first}]; headers "
+                         "are matched case-insensitively, so `Foo` and `foo` are one column)")
                 continue
-            seen[column.name] = i
+            seen[key] = i
             columns.append(column)
         return columns
 
@@ -219,7 +227,17 @@ class _Reader:
                 continue
             seen.add(rule.kind)
             rules.append(rule)
+        self._bounds_meet(rules, path)
         return rules
+
+    def _bounds_meet(self, rules: list[ColumnRule], path: str) -> None:
+        """A min above the max (or a too_old after now with not_in_future) lets no value through."""
+        low = next((r for r in rules if r.kind is RuleKind.min), None)
+        high = next((r for r in rules if r.kind is RuleKind.max), None)
+        if low is None or high is None or low.bound is None or high.bound is None:
+            return
+        if low.bound > high.bound or (low.bound == high.bound and not (low.inclusive and high.inclusive)):
+            self.bad(f"{path}[{rules.index(high)}].bound", f"is below the min ({low.bound:g}): no value could pass")
 
     def _rule(self, data: Any, column_type: ColumnType, path: str) -> ColumnRule | None:
         if not isinstance(data, Mapping):
@@ -244,14 +262,16 @@ class _Reader:
                 self.bad(f"{path}.values", "must be a non-empty list of text values")
             elif len(values) > MAX_ONE_OF_VALUES:
                 self.bad(f"{path}.values", f"has {len(values):,} values; at most {MAX_ONE_OF_VALUES:,} are allowed")
+            elif (bad := _first_bad_text(values, MAX_VALUE_CHARS)) is not None:
+                self.bad(f"{path}.values[{bad[0]}]", bad[1])
             else:
                 fields["values"] = tuple(values)
         elif kind is RuleKind.pattern:
             fields = self._pattern(data, path)
         elif kind in (RuleKind.min, RuleKind.max):
             bound, inclusive = data.get("bound"), data.get("inclusive", True)
-            if isinstance(bound, bool) or not isinstance(bound, int | float) or bound != bound:
-                self.bad(f"{path}.bound", "must be a number")
+            if not _is_number(bound):
+                self.bad(f"{path}.bound", "must be a finite number")
             if not isinstance(inclusive, bool):
                 self.bad(f"{path}.inclusive", "must be true or false")
             fields = {"bound": bound, "inclusive": inclusive}
@@ -272,10 +292,12 @@ class _Reader:
         regex, meaning = data.get("regex"), data.get("meaning")
         if not isinstance(regex, str) or not regex:
             self.bad(f"{path}.regex", "is required: the regular expression the whole value must match")
-        elif (problem := check_regex(regex)) is not None:
+        elif (problem := check_regex(regex)) is not None or (problem := text_problem(regex)) is not None:
             self.bad(f"{path}.regex", problem)
         if meaning is not None and not isinstance(meaning, str):
             self.bad(f"{path}.meaning", "must be text (the pattern said for a person)")
+        elif meaning is not None and (bad := _first_bad_text([meaning], MAX_VALUE_CHARS)) is not None:
+            self.bad(f"{path}.meaning", bad[1])
         return {"regex": regex, "meaning": meaning}
 
     def _time_column(self, time_column: str, columns: list[ColumnSpec]) -> None:
@@ -345,8 +367,10 @@ class _Reader:
                 spec = by_name.get(name) if isinstance(name, str) else None
                 if spec is None or spec.type not in (ColumnType.long, ColumnType.double):
                     self.bad(f"{path}.{where}", f"must name a declared long or double column; got {name!r}")
-            if isinstance(tolerance, bool) or not isinstance(tolerance, int | float) or tolerance < 0:
-                self.bad(f"{path}.tolerance", "must be a number >= 0")
+            if isinstance(column, str) and column in [*factors, *discounts]:
+                self.bad(f"{path}.column", f"`{column}` cannot also be one of its own factors or discounts")
+            if not _is_number(tolerance) or tolerance < 0:
+                self.bad(f"{path}.tolerance", "must be a finite number >= 0")
             if len(self.problems) == before:
                 checks.append(RowCheck(rule=str(rule), column=str(column), factors=tuple(map(str, factors)),
                                        discounts=tuple(map(str, discounts)), tolerance=float(tolerance)))
@@ -365,7 +389,20 @@ class _Reader:
 
 def _is_instant(text: str) -> bool:
     try:
-        datetime.fromisoformat(text)
+        parse_instant(text)
     except ValueError:
         return False
     return True
+
+
+def _is_number(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
+
+
+def _first_bad_text(values: list[str], limit: int) -> tuple[int, str] | None:
+    """The first value PostgreSQL could not store or longer than `limit` characters: (index, problem)."""
+    for i, value in enumerate(values):
+        problem = text_problem(value) or (f"is longer than {limit:,} characters" if len(value) > limit else None)
+        if problem is not None:
+            return i, problem
+    return None

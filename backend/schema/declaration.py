@@ -271,12 +271,33 @@ def granularity_problem(granularity: Granularity) -> str | None:
 
 
 def parse_instant(text: str) -> datetime:
-    """An ISO-8601 date or date-time as an aware UTC datetime; no offset means UTC."""
+    """An ISO-8601 date or date-time as an aware UTC datetime; no offset means UTC. ValueError if it is none, or
+    if it lies outside the years 1-9999 once in UTC."""
     value = datetime.fromisoformat(text)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{text!r} lies outside the years 1-9999 in UTC") from None
 
 
-_CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f]")
+_CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f]")
+# Bidirectional controls make a name read as another ("abc<U+202E>txt"), zero-width ones make two names look alike.
+_HIDDEN_CHARACTERS = re.compile("[\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def text_problem(text: str) -> str | None:
+    """Why PostgreSQL could not store `text` (a NUL, half of a UTF-16 pair), or None."""
+    if "\x00" in text:
+        return "holds a NUL character"
+    if _SURROGATES.search(text):
+        return "holds an unpaired UTF-16 surrogate (not a character)"
+    return None
+
+
+def column_key(name: str) -> str:
+    """How uploads match a header to a column: trimmed, case-insensitively (backend.formats.columns)."""
+    return name.strip().casefold()
 
 
 def column_name_problem(name: str) -> str | None:
@@ -285,10 +306,15 @@ def column_name_problem(name: str) -> str | None:
         return "is empty: Druid needs a name for every column"
     if len(name) > MAX_NAME_CHARS:
         return f"is longer than {MAX_NAME_CHARS} characters"
-    if _CONTROL_CHARACTERS.search(name):
-        return "holds a control character (such as a tab or a newline)"
-    if name in RESERVED_COLUMN_NAMES:
-        return f"is reserved (the service or Druid uses {', '.join(sorted(RESERVED_COLUMN_NAMES))})"
+    if _CONTROL_CHARACTERS.search(name) or text_problem(name) is not None:
+        return "holds a control character (such as a tab, a newline or a NUL)"
+    if _HIDDEN_CHARACTERS.search(name):
+        return "holds an invisible or direction-changing character (such as U+200B or U+202E)"
+    if name != name.strip():
+        return "starts or ends with spaces (headers are matched trimmed, so the file could never name it)"
+    if column_key(name) in {column_key(reserved) for reserved in RESERVED_COLUMN_NAMES}:
+        return (f"is reserved, in any letter case (the service or Druid uses "
+                f"{', '.join(sorted(RESERVED_COLUMN_NAMES))})")
     if name.startswith("__"):
         return "starts with `__`, which Druid reserves for its own columns"
     return None
@@ -307,8 +333,8 @@ def _check_declaration(schema: DatasourceSchema) -> None:
         problem = column_name_problem(name)
         if problem:
             raise ValueError(f"column name {name!r} {problem}")
-    if len(set(names)) != len(names):
-        raise ValueError(f"schema {schema.name!r} declares a column twice")
+    if len({column_key(n) for n in names}) != len(names):
+        raise ValueError(f"schema {schema.name!r} declares a column twice (names are matched case-insensitively)")
     reserved = RESERVED_COLUMN_NAMES.intersection(names)
     if reserved:
         raise ValueError(f"column name(s) {sorted(reserved)} are reserved")

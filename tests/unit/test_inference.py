@@ -250,15 +250,18 @@ def test_reserved_empty_and_repeated_headers_are_renamed_with_a_warning(tmp_path
 
     names = [(c["source_name"], c["name"]) for c in result["columns"]]
     assert names == [("__time", "time_1"), ("errors", "errors_2"), ("time", "time"), ("", "column_4"),
-                     ("Errors ", "Errors"), ("errors_1", "errors_1"), ("ingest_job_id", "ingest_job_id_1"),
+                     ("Errors ", "Errors_3"), ("errors_1", "errors_1"), ("ingest_job_id", "ingest_job_id_1"),
                      ("time", "time_2")]
-    reserved = "is reserved (the service or Druid uses __row, __time, errors, ingest_job_id)"
+    reserved = "is reserved, in any letter case (the service or Druid uses __row, __time, errors, ingest_job_id)"
     match = "rename the header in the file to that name for uploads to match."
     assert result["warnings"] == [
         {"column": "__time", "message": f"The column name '__time' {reserved}. It is proposed as 'time_1': {match}"},
         {"column": "errors", "message": f"The column name 'errors' {reserved}. It is proposed as 'errors_2': {match}"},
         {"column": "", "message": "The column name '' is empty: Druid needs a name for every column. It is "
                                   f"proposed as 'column_4': {match}"},
+        {"column": "Errors ", "message": "The header 'Errors ' differs from 'errors' only in case or surrounding "
+                                         "spaces, which uploads do not tell apart. It is proposed as 'Errors_3': "
+                                         f"{match}"},
         {"column": "ingest_job_id", "message": f"The column name 'ingest_job_id' {reserved}. It is proposed as "
                                                f"'ingest_job_id_1': {match}"},
         {"column": "time", "message": "The header 'time' appears more than once; only the first column of that "
@@ -271,12 +274,12 @@ def test_reserved_empty_and_repeated_headers_are_renamed_with_a_warning(tmp_path
     assert _column(result, "time_2") == {"name": "time_2", "source_name": "time", "type": "string", "formats": [],
                                          "required": False, "suggested_rules": [], "stats": None}
     assert result["sample_rows"][0] == {
-        "time_1": "2025-01-02T10:00:00.000Z", "errors_2": 0, "time": "a", "column_4": "x", "Errors": 1,
+        "time_1": "2025-01-02T10:00:00.000Z", "errors_2": 0, "time": "a", "column_4": "x", "Errors_3": 1,
         "errors_1": "b", "ingest_job_id_1": "j1", "time_2": None,
     }
     assert _infer(path, time_column="__time")["time_column"] == "time_1"  # the file's name or the proposed one
     schema = _declared(result["definition"])
-    assert schema.column_names == ["time_1", "errors_2", "time", "column_4", "Errors", "errors_1",
+    assert schema.column_names == ["time_1", "errors_2", "time", "column_4", "Errors_3", "errors_1",
                                    "ingest_job_id_1", "time_2"]
 
 

@@ -4,6 +4,7 @@ restore, soft-delete, and concurrent registrations getting consecutive versions.
 from __future__ import annotations
 
 import copy
+import json
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -43,7 +44,8 @@ def _post(service: Service, path: str, body: Any = None) -> requests.Response:
 
 
 def _get(service: Service, path: str) -> Any:
-    response = requests.get(f"{service.url}/api/v1/datasources/{path}", timeout=30)
+    where = f"/{path}" if path and not path.startswith("?") else path
+    response = requests.get(f"{service.url}/api/v1/datasources{where}", timeout=30)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -281,3 +283,64 @@ def test_an_unknown_or_future_version_is_refused(service: Service, unique_tag: s
     assert requests.get(f"{service.url}/api/v1/datasources/{name}/schemas/7", timeout=10).status_code == 404
     assert requests.get(f"{service.url}/api/v1/datasources/nope_{unique_tag}/schemas", timeout=10).json()[
         "code"] == "unknown_datasource"
+
+
+def test_hostile_declarations_are_422_not_500(service: Service, unique_tag: str) -> None:
+    """Found by a hostile tester: each of these answered 500 (PostgreSQL refused the value) before."""
+    infinite = _definition()
+    infinite["columns"][4]["rules"] = [{"kind": "max", "bound": float("inf")}]
+    cases: list[tuple[dict[str, Any], str]] = [
+        (infinite, "columns[4].rules[0].bound"),
+        ({**_definition(), "description": "a\x00b"}, "description"),
+        (_with(_definition(), user_id={"rules": [{"kind": "one_of", "values": ["a\x00"]}]}),
+         "columns[1].rules[0].values[0]"),
+        (_with(_definition(), event_time={"rules": [{"kind": "too_old", "earliest": "0001-01-01T00:00:00+01:00"}]}),
+         "columns[0].rules[0].earliest"),
+        ({**_definition(), "druid_datasource": 'a"b'}, "druid_datasource"),
+        (_with(_definition(), Page={"type": "string"}), "columns[6].name"),
+    ]
+    for definition, path in cases:
+        body = json.dumps({"name": f"h_{unique_tag}", **definition})  # Infinity: what JavaScript's clients can't send
+        response = requests.post(f"{service.url}/api/v1/datasources", data=body,
+                                 headers={"Content-Type": "application/json"}, timeout=30)
+        assert response.status_code == 422, (path, response.text)
+        assert path in [p["path"] for p in response.json()["details"]["problems"]], response.text
+    huge = requests.post(f"{service.url}/api/v1/datasources", data=b" " * (17 * 2**20),
+                         headers={"Content-Type": "application/json"}, timeout=60)
+    assert (huge.status_code, huge.json()["code"]) == (413, "body_too_large")
+
+
+def test_concurrent_creates_of_one_name_or_druid_datasource_admit_one(service: Service, unique_tag: str) -> None:
+    def create(body: dict[str, Any]) -> int:
+        return requests.post(f"{service.url}/api/v1/datasources", json=body, timeout=60).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        same_name = list(pool.map(create, [{"name": f"conc_{unique_tag}", **_definition()}] * 8))
+        same_druid = list(pool.map(create, [{"name": f"cd{i}_{unique_tag}", "druid_datasource": f"shared_{unique_tag}",
+                                             **_definition()} for i in range(8)]))
+    assert sorted(same_name) == [201] + [409] * 7
+    assert sorted(same_druid) == [201] + [409] * 7
+
+
+def test_a_name_cannot_come_back_with_another_druid_type(service: Service, unique_tag: str) -> None:
+    name = f"retype_{unique_tag}"
+    _create(service, name)
+    dropped = _with(_definition(), score=None)
+    assert _post(service, f"{name}/schemas", dropped).status_code == 201
+    back_as_text = _with(dropped, score={"type": "string", "required": False})
+    refused = _post(service, f"{name}/schemas", back_as_text)
+    assert refused.status_code == 409, refused.text
+    violation = refused.json()["details"]["violations"][0]
+    assert (violation["kind"], violation["column"], violation["against_version"]) == ("CHANGE_TYPE", "score", 1)
+    back_as_double = _with(dropped, score={"type": "double", "required": False})
+    assert _post(service, f"{name}/schemas", back_as_double).status_code == 201
+
+
+def test_reordered_rules_are_not_a_new_version(service: Service, unique_tag: str) -> None:
+    name = f"order_{unique_tag}"
+    rules = [{"kind": "not_blank"}, {"kind": "one_of", "values": ["/", "/a"]}]
+    definition = _with(_definition(), page={"rules": rules})
+    _create(service, name, definition)
+    reordered = _with(definition, page={"rules": [{"kind": "one_of", "values": ["/a", "/"]}, {"kind": "not_blank"}]})
+    answer = _post(service, f"{name}/schemas", reordered)
+    assert (answer.status_code, answer.json()["version"], answer.json()["created"]) == (200, 1, False)
