@@ -475,6 +475,9 @@ def _shape(value: str) -> tuple[tuple[str, int], ...] | None:
     return tuple(runs)
 
 
+PATTERN_MAX_RUNS = 4
+
+
 def _shape_pattern(present: pl.Series) -> ColumnRule | None:
     """A pattern rule if every value has the same short shape of letters and digits ("[A-Z]{2}-[0-9]{4}")."""
     lengths = present.str.len_chars()
@@ -484,7 +487,8 @@ def _shape_pattern(present: pl.Series) -> ColumnRule | None:
     if len(shapes) != 1:
         return None
     runs = shapes.pop()
-    if runs is None or all(piece == "[0-9]" for piece, _ in runs):
+    # A code has a few runs ("AB-1234": three); more (hex ids, "d1f60a6e-u000123") is an accident of the sample.
+    if runs is None or len(runs) > PATTERN_MAX_RUNS or all(piece == "[0-9]" for piece, _ in runs):
         return None
     regex = "".join(piece if length == 1 else f"{piece}{{{length}}}" for piece, length in runs)
     # The validator anchors a pattern the same way; a shape that somehow does not match is not suggested.

@@ -260,3 +260,41 @@ export async function waitForTerminalState(page, timeoutMs = JOB_TIMEOUT_MS) {
 export async function pageText(page) {
   return (await page.locator('main').innerText()).slice(0, 2000);
 }
+
+const WEB_HEADER = ['event_time', 'user_id', 'page', 'duration_ms', 'score', 'country'];
+const WEB_PAGES = ['/', '/pricing', '/docs', '/blog', '/signup'];
+const WEB_COUNTRIES = ['US', 'DE', 'FR', 'JP', 'BR', 'IN'];
+
+/**
+ * `n` web events (nothing like sales: the shape a datasource of one's own has), deterministic but for the tag and
+ * `from` (the first event's number, so two files of a run hold different events): event_time (ISO-8601 UTC, one a
+ * minute from 2025-03-01), user_id (unique), page and country (a few values each), duration_ms (a whole number >= 0),
+ * score (a decimal >= 0). `extra` adds columns: name -> value of event i.
+ * @param {string} tag
+ * @param {number} n
+ * @param {{ from?: number; extra?: Record<string, (i: number) => string> }} [options]
+ * @returns {{ name: string; buffer: Buffer; rows: number }}
+ */
+export function webEventsCsv(tag, n, options = {}) {
+  const from = options.from ?? 0;
+  const extra = options.extra ?? {};
+  const header = [...WEB_HEADER, ...Object.keys(extra)];
+  const lines = Array.from({ length: n }, (_, k) => {
+    const i = from + k;
+    const at = new Date(Date.UTC(2025, 2, 1) + i * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return [
+      at,
+      `${tag}-u${String(i).padStart(6, '0')}`,
+      WEB_PAGES[(i * 7) % WEB_PAGES.length],
+      String((i * 7919) % 600_000),
+      (((i * 37) % 10_000) / 100 + 0.01).toFixed(2),
+      WEB_COUNTRIES[(i * 5) % WEB_COUNTRIES.length],
+      ...Object.values(extra).map((value) => value(i)),
+    ].join(',');
+  });
+  return {
+    name: `web_events_${tag}_${from}.csv`,
+    buffer: Buffer.from(`${[header.join(','), ...lines].join('\n')}\n`),
+    rows: n,
+  };
+}

@@ -1,6 +1,9 @@
 import { useEffect, useRef } from 'react';
+import { DatasourcePage } from './features/datasource/DatasourcePage';
+import { DatasourcesPage } from './features/datasources/DatasourcesPage';
 import { JobPage } from './features/job/JobPage';
 import { JobsPage } from './features/jobs/JobsPage';
+import { NewDatasourcePage } from './features/new-datasource/NewDatasourcePage';
 import { UploadPage } from './features/upload/UploadPage';
 import { Link, matchPath, useLocation } from './router';
 
@@ -9,6 +12,11 @@ function Page({ pathname }: { pathname: string }) {
   if (pathname === '/jobs') return <JobsPage />;
   const job = matchPath('/jobs/:id', pathname);
   if (job?.id) return <JobPage key={job.id} jobId={job.id} />;
+  if (pathname === '/datasources') return <DatasourcesPage />;
+  // The form; a datasource named "new" has its page at /datasources/%6Eew (lib/paths.ts).
+  if (pathname === '/datasources/new') return <NewDatasourcePage />;
+  const datasource = matchPath('/datasources/:name', pathname);
+  if (datasource?.name) return <DatasourcePage key={datasource.name} name={datasource.name} />;
   return (
     <>
       <h1 tabIndex={-1}>Page not found</h1>
@@ -23,6 +31,9 @@ function Page({ pathname }: { pathname: string }) {
 function title(pathname: string): string {
   if (pathname === '/jobs') return 'Jobs';
   if (pathname.startsWith('/jobs/')) return 'Job';
+  if (pathname === '/datasources') return 'Datasources';
+  if (pathname === '/datasources/new') return 'New datasource';
+  if (pathname.startsWith('/datasources/')) return 'Datasource';
   return 'Upload';
 }
 
@@ -66,6 +77,13 @@ export function App() {
               aria-current={pathname === '/jobs' ? 'page' : undefined}
             >
               Jobs
+            </Link>
+            <Link
+              to="/datasources"
+              className={navClass(pathname.startsWith('/datasources'))}
+              aria-current={pathname === '/datasources' ? 'page' : undefined}
+            >
+              Datasources
             </Link>
           </nav>
         </div>

@@ -405,3 +405,10 @@ def test_unreadable_files_raise_the_readers_errors(tmp_path: Path) -> None:
     assert raised.value.code is ErrorCode.malformed_file
     with pytest.raises(ValueError, match="max_rows"):
         infer_schema(header_only, FileFormat.csv, _limits(), max_rows=0)
+
+
+def test_no_pattern_for_ids_whose_shape_is_an_accident_of_the_sample(tmp_path: Path) -> None:
+    rows = [["2025-01-02", f"d1f60a6e-u{i:06d}", f"AB-{1000 + i}"] for i in range(6)]
+    result = _infer(_write_csv(tmp_path / "ids.csv", ["at", "user_id", "code"], rows))
+    assert [r["kind"] for r in _column(result, "user_id")["suggested_rules"]] == ["not_blank", "unique"]
+    assert _column(result, "code")["suggested_rules"][-1]["regex"] == "[A-Z]{2}\\-[0-9]{4}"

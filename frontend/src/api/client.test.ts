@@ -52,6 +52,26 @@ describe('parseErrorBody', () => {
     expect(parseErrorBody(422, '', body).message).toBe('Input should be append or replace');
   });
 
+  it('reads the schema registry’s details: problems, violations, changes, the mode, a version', () => {
+    const problems = [{ path: 'columns[3].rules[0].regex', message: 'is not a valid regex' }];
+    expect(parseErrorBody(422, '', { code: 'invalid_schema', message: 'Bad.', details: { problems, fields: ['columns[3].rules[0].regex'] } }).details).toEqual({
+      problems,
+      fields: ['columns[3].rules[0].regex'],
+    });
+    const violations = [{ kind: 'CHANGE_TYPE', column: 'x', reason: 'BACKWARD: two types', against_version: 1 }];
+    const changes = [{ kind: 'CHANGE_TYPE', column: 'x', column_id: 2, description: 'changed', before: 'long', after: 'double', rule: null }];
+    expect(
+      parseErrorBody(409, '', { code: 'incompatible_schema', message: 'No.', details: { compatibility: 'FULL', violations, changes } }).details,
+    ).toEqual({ compatibility: 'FULL', violations, changes });
+    expect(parseErrorBody(404, '', { code: 'not_found', message: 'No.', details: { datasource: 'w', version: 9 } }).details).toEqual({
+      datasource: 'w',
+      version: 9,
+    });
+    // Wrong shapes are left out.
+    const bad = { problems: [{ path: 1 }], violations: [{ kind: 'X' }], changes: 'x', compatibility: 'SOMETIMES', version: '9' };
+    expect(parseErrorBody(409, '', { code: 'incompatible_schema', message: 'No.', details: bad }).details).toEqual({});
+  });
+
   it('survives a non-JSON body (a proxy page) and an empty one', () => {
     expect(parseErrorBody(502, 'Bad Gateway', '<html>')).toEqual({
       code: 'http_502',
@@ -89,6 +109,51 @@ describe('api (openapi-fetch)', () => {
   it('a request that gets no answer is a network_error', async () => {
     vi.stubGlobal('fetch', vi.fn(() => Promise.reject(new TypeError('Failed to fetch'))));
     await expect(api.datasources()).rejects.toMatchObject({ status: 0, code: 'network_error' });
+  });
+
+  it('the datasource routes: paths, methods and bodies', async () => {
+    const seen: string[] = [];
+    const answer = (body: unknown) => (_: URL, request: Request | undefined) => {
+      seen.push(`${request?.method} ${new URL(request?.url ?? '').pathname}`);
+      return json(body);
+    };
+    mockFetch({
+      '/api/v1/datasources': answer({ items: [] }),
+      '/api/v1/datasources/web%20events': answer({}),
+      '/api/v1/datasources/w/schemas': answer({}),
+      '/api/v1/datasources/w/schemas/check': answer({}),
+      '/api/v1/datasources/w/schemas/2': answer({}),
+      '/api/v1/datasources/w/schemas/1/diff/3': answer({}),
+      '/api/v1/datasources/w/schemas/1/restore': answer({}),
+      '/api/v1/datasources/infer': answer({}),
+    });
+    const definition = { time_column: 't', columns: [{ name: 't', type: 'timestamp' as const, required: true }] };
+    await api.datasources(undefined, true);
+    await api.datasource('web events');
+    await api.updateDatasource('web events', { compatibility: 'NONE' });
+    await api.deleteDatasource('web events');
+    await api.createDatasource({ name: 'w', description: '', compatibility: 'BACKWARD', ...definition });
+    await api.schemaVersions('w');
+    await api.registerSchema('w', definition);
+    await api.checkSchema('w', definition);
+    await api.schemaVersion('w', 2);
+    await api.schemaDiff('w', 1, 3);
+    await api.restoreSchema('w', 1);
+    await api.infer(new File(['t\n2025-01-01\n'], 's.csv'), { time_column: 't' });
+    expect(seen).toEqual([
+      'GET /api/v1/datasources',
+      'GET /api/v1/datasources/web%20events',
+      'PATCH /api/v1/datasources/web%20events',
+      'DELETE /api/v1/datasources/web%20events',
+      'POST /api/v1/datasources',
+      'GET /api/v1/datasources/w/schemas',
+      'POST /api/v1/datasources/w/schemas',
+      'POST /api/v1/datasources/w/schemas/check',
+      'GET /api/v1/datasources/w/schemas/2',
+      'GET /api/v1/datasources/w/schemas/1/diff/3',
+      'POST /api/v1/datasources/w/schemas/1/restore',
+      'POST /api/v1/datasources/infer',
+    ]);
   });
 
   it('puts the job id into the path', async () => {

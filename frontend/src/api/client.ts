@@ -1,6 +1,16 @@
 import createClient from 'openapi-fetch';
 import type { paths } from './generated/openapi';
-import { isJobState, type JobState } from './models';
+import {
+  COMPATIBILITY_MODES,
+  isJobState,
+  type CompatibilityMode,
+  type DatasourceIn,
+  type DatasourcePatch,
+  type JobState,
+  type SchemaChange,
+  type SchemaDefinitionIn,
+  type Violation,
+} from './models';
 
 /**
  * The typed fetch client: paths, parameters and answers all come from the generated `paths`, so a call to a path
@@ -41,6 +51,25 @@ export interface ErrorDetails {
   datasource?: string;
   /** unsupported_format: the formats the server reads, in words. */
   supported?: string;
+  /**
+   * invalid_schema and invalid_field: every problem, at its path in the body sent (`columns[3].rules[0].regex`,
+   * `name`, `time_column`).
+   */
+  problems?: Problem[];
+  /** incompatible_schema: what the datasource's compatibility mode forbids in the version sent. */
+  violations?: Violation[];
+  /** incompatible_schema: every change the version sent makes. */
+  changes?: SchemaChange[];
+  /** incompatible_schema: the datasource's mode. */
+  compatibility?: CompatibilityMode;
+  /** not_found for a schema version: the version asked for. */
+  version?: number;
+}
+
+/** One problem of a 422 invalid_schema or invalid_field: where in the body, and what is wrong there. */
+export interface Problem {
+  path: string;
+  message: string;
 }
 
 /** Every error body the API sends: `{code, message, details}`. */
@@ -72,6 +101,19 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 const isString = (v: unknown): v is string => typeof v === 'string';
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString);
+const isStringOrNull = (v: unknown): v is string | null => v === null || isString(v);
+
+/** A list whose every item is an object with these string fields (and `nullable` ones that may be null). */
+function listOf<T>(strings: string[], nullable: string[] = []) {
+  return (v: unknown): v is T[] =>
+    Array.isArray(v) &&
+    v.every(
+      (item) => isRecord(item) && strings.every((k) => isString(item[k])) && nullable.every((k) => isStringOrNull(item[k])),
+    );
+}
+
+const isCompatibility = (v: unknown): v is CompatibilityMode =>
+  isString(v) && (COMPATIBILITY_MODES as readonly string[]).includes(v);
 
 /** One check per field of ErrorDetails; the mapped type makes a field without a check a compile error. */
 const DETAIL_CHECKS: { [K in keyof ErrorDetails]-?: (value: unknown) => value is NonNullable<ErrorDetails[K]> } = {
@@ -83,6 +125,11 @@ const DETAIL_CHECKS: { [K in keyof ErrorDetails]-?: (value: unknown) => value is
   fields: isStringArray,
   datasource: isString,
   supported: isString,
+  problems: listOf<Problem>(['path', 'message']),
+  violations: listOf<Violation>(['kind', 'reason'], ['column']),
+  changes: listOf<SchemaChange>(['kind', 'description'], ['column']),
+  compatibility: isCompatibility,
+  version: isNumber,
 };
 
 function readDetails(raw: unknown): ErrorDetails {
@@ -161,8 +208,59 @@ export interface JobListParams {
   offset: number;
 }
 
+/** What POST /datasources/infer reads besides the file. */
+export interface InferOptions {
+  time_column?: string;
+  max_rows?: number;
+}
+
+/** The multipart body of POST /datasources/infer (the document types the file as a binary string). */
+function inferForm(file: File, options: InferOptions): FormData {
+  const form = new FormData();
+  if (options.time_column) form.append('time_column', options.time_column);
+  if (options.max_rows !== undefined) form.append('max_rows', String(options.max_rows));
+  form.append('file', file, file.name);
+  return form;
+}
+
+const byName = (name: string) => ({ path: { name } });
+
 export const api = {
-  datasources: (signal?: AbortSignal) => answer(http.GET('/api/v1/datasources', { signal })),
+  datasources: (signal?: AbortSignal, includeDeleted = false) =>
+    answer(
+      http.GET('/api/v1/datasources', {
+        params: { query: includeDeleted ? { include_deleted: true } : {} },
+        signal,
+      }),
+    ),
+  datasource: (name: string, signal?: AbortSignal) =>
+    answer(http.GET('/api/v1/datasources/{name}', { params: byName(name), signal })),
+  createDatasource: (body: DatasourceIn) => answer(http.POST('/api/v1/datasources', { body })),
+  updateDatasource: (name: string, body: DatasourcePatch) =>
+    answer(http.PATCH('/api/v1/datasources/{name}', { params: byName(name), body })),
+  deleteDatasource: (name: string) => answer(http.DELETE('/api/v1/datasources/{name}', { params: byName(name) })),
+  schemaVersions: (name: string, signal?: AbortSignal) =>
+    answer(http.GET('/api/v1/datasources/{name}/schemas', { params: byName(name), signal })),
+  schemaVersion: (name: string, version: number, signal?: AbortSignal) =>
+    answer(http.GET('/api/v1/datasources/{name}/schemas/{version}', { params: { path: { name, version } }, signal })),
+  /** 201 with the new version, or 200 with the current one when the definition is identical to it. */
+  registerSchema: (name: string, body: SchemaDefinitionIn) =>
+    answer(http.POST('/api/v1/datasources/{name}/schemas', { params: byName(name), body })),
+  checkSchema: (name: string, body: SchemaDefinitionIn) =>
+    answer(http.POST('/api/v1/datasources/{name}/schemas/check', { params: byName(name), body })),
+  schemaDiff: (name: string, a: number, b: number, signal?: AbortSignal) =>
+    answer(http.GET('/api/v1/datasources/{name}/schemas/{a}/diff/{b}', { params: { path: { name, a, b } }, signal })),
+  restoreSchema: (name: string, version: number) =>
+    answer(http.POST('/api/v1/datasources/{name}/schemas/{version}/restore', { params: { path: { name, version } } })),
+  infer: (file: File, options: InferOptions = {}, signal?: AbortSignal) =>
+    answer(
+      http.POST('/api/v1/datasources/infer', {
+        // The form is built by the serializer; the typed body only says which fields it has.
+        body: { file: file.name, ...options },
+        bodySerializer: () => inferForm(file, options),
+        signal,
+      }),
+    ),
   jobs: ({ state, datasource, limit, offset }: JobListParams, signal?: AbortSignal) =>
     answer(
       http.GET('/api/v1/jobs', {

@@ -13,7 +13,8 @@ export function json(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
 }
 
-type Handler = (url: URL) => Response | Promise<Response>;
+/** Answers one path; `request` is what the client sent (method, body), when it sent a Request. */
+type Handler = (url: URL, request: Request | undefined) => Response | Promise<Response>;
 
 /** The URL a fetch call asked for: the client (openapi-fetch) passes a Request, other code may pass a string. */
 function urlOf(input: RequestInfo | URL): URL {
@@ -26,7 +27,7 @@ export function mockFetch(routes: Record<string, Handler>) {
     const url = urlOf(input);
     const handler = routes[url.pathname];
     if (!handler) return json({ code: 'not_found', message: `no route ${url.pathname}`, details: {} }, 404);
-    return handler(url);
+    return handler(url, input instanceof Request ? input : undefined);
   });
   vi.stubGlobal('fetch', fn);
   return fn;
@@ -50,6 +51,7 @@ export function makeJob(overrides: Partial<Job> = {}): Job {
     code: null,
     message: null,
     datasource: 'sales',
+    schema_version: 1,
     filename: 'sales_sample.csv',
     format: 'csv',
     size_bytes: 412_345,

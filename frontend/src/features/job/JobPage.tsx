@@ -5,6 +5,7 @@ import { isTerminal, type Job } from '../../api/models';
 import { StateBadge } from '../../components/StateBadge';
 import { displayFilename, displayText } from '../../lib/display';
 import { formatBytes, formatCount, formatDateTime, formatDuration, humanizeKey, plural } from '../../lib/format';
+import { datasourcePath } from '../../lib/paths';
 import { useNow } from '../../lib/useNow';
 import { Link } from '../../router';
 import { druidCard } from './druid';
@@ -70,7 +71,9 @@ export function JobPage({ jobId }: { jobId: string }) {
           <StateBadge state={j.state} />
         </h1>
         <p className="muted small">
-          Job <code>{j.job_id}</code> · {j.datasource} · {formatBytes(j.size_bytes)}
+          Job <code>{j.job_id}</code> · <Link to={datasourcePath(j.datasource)}>{j.datasource}</Link>{' '}
+          <span title={`Validated against version ${j.schema_version} of ${j.datasource}’s schema`}>v{j.schema_version}</span> ·{' '}
+          {formatBytes(j.size_bytes)}
           {j.format && ` · ${j.format.toUpperCase()}`} · priority {j.priority.toLowerCase()} · on invalid rows:{' '}
           {j.options.on_invalid} · {j.options.mode}
           {j.attempt > 1 && ` · attempt ${j.attempt}`}

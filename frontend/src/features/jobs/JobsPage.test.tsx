@@ -28,13 +28,20 @@ describe('<JobsPage>', () => {
   it('lists jobs with state, file, datasource, size, rows and age', async () => {
     vi.useFakeTimers({ now: NOW, toFake: ['Date'] });
     serveJobs([
-      summary({ job_id: 'j1', filename: 'big.csv', size_bytes: 3 * 1024 * 1024, created_at: '2026-01-10T11:57:00Z' }),
+      summary({
+      job_id: 'j1',
+      filename: 'big.csv',
+      size_bytes: 3 * 1024 * 1024,
+      schema_version: 2,
+      created_at: '2026-01-10T11:57:00Z',
+    }),
       summary({ job_id: 'j2', state: 'rejected', rows_valid: 7, rows_total: 10, created_at: '2026-01-10T09:00:00Z' }),
     ]);
     renderWithClient(<JobsPage />);
     const rows = within((await screen.findAllByRole('rowgroup'))[1] as HTMLElement).getAllByRole('row');
     const cells = within(rows[0] as HTMLElement).getAllByRole('cell').map((c) => c.textContent);
-    expect(cells).toEqual(['Succeeded', 'big.csv', 'sales', '3.00 MiB', '3,000 / 3,000', '3 min ago']);
+    expect(cells).toEqual(['Succeeded', 'big.csv', 'sales v2', '3.00 MiB', '3,000 / 3,000', '3 min ago']);
+    expect(within(rows[0] as HTMLElement).getByRole('link', { name: 'sales' })).toHaveAttribute('href', '/datasources/sales');
     expect(within(rows[1] as HTMLElement).getByText('Rejected')).toBeInTheDocument();
     expect(within(rows[1] as HTMLElement).getByText('7 / 10')).toBeInTheDocument();
     expect(within(rows[1] as HTMLElement).getByText('3 h ago')).toBeInTheDocument();

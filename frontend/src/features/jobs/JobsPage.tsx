@@ -6,6 +6,7 @@ import { isJobState, JOB_STATES } from '../../api/models';
 import { StateBadge, stateLook } from '../../components/StateBadge';
 import { displayFilename } from '../../lib/display';
 import { formatAge, formatBytes, formatCount, formatDateTime } from '../../lib/format';
+import { datasourcePath } from '../../lib/paths';
 import { useNow } from '../../lib/useNow';
 import { Link, useSearchParams } from '../../router';
 
@@ -122,7 +123,10 @@ export function JobsPage() {
                       {displayFilename(job.filename, 60).text}
                     </Link>
                   </td>
-                  <td>{job.datasource}</td>
+                  <td>
+                    <Link to={datasourcePath(job.datasource)}>{job.datasource}</Link>{' '}
+                    <span className="muted">v{job.schema_version}</span>
+                  </td>
                   <td className="num">{formatBytes(job.size_bytes)}</td>
                   <td className="num">
                     {formatCount(job.rows_valid)} / {formatCount(job.rows_total)}

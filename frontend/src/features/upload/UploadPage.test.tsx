@@ -4,6 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { ApiError, type ErrorDetails } from '../../api/client';
 import type { UploadCallbacks, UploadHandle } from '../../api/upload';
 import type { UploadAccepted, UploadFields } from '../../api/models';
+import { navigate } from '../../router';
 import { json, mockFetch, renderWithClient } from '../../test/utils';
 import { UploadPage } from './UploadPage';
 
@@ -39,8 +40,8 @@ function serveDatasources() {
     '/api/v1/datasources': () =>
       json({
         items: [
-          { name: 'sales', columns: [{ name: 'Quantity', type: 'int', required: true }] },
-          { name: 'returns', columns: [] },
+          { name: 'sales', schema_version: 1, columns: [{ name: 'Quantity', type: 'int', required: true }] },
+          { name: 'returns', schema_version: 3, columns: [] },
         ],
       }),
   });
@@ -108,6 +109,7 @@ describe('<UploadPage>', () => {
       job_id: 'b7a1e2c4-1111-4222-8333-944455566677',
       state: 'queued',
       datasource: 'sales',
+      schema_version: 1,
       filename: 'sales.csv',
       format: 'csv',
       size_bytes: 11,
@@ -165,5 +167,27 @@ describe('<UploadPage>', () => {
     expect(link).toHaveAttribute('href', `/jobs/${earlier}`);
     await user.click(link);
     expect(window.location.pathname).toBe(`/jobs/${earlier}`);
+  });
+
+  it('?datasource= chooses the datasource (the datasource page’s upload button) and links to its schema', async () => {
+    navigate('/upload?datasource=returns');
+    serveDatasources();
+    const fake = fakeUploader();
+    const user = userEvent.setup();
+    renderWithClient(<UploadPage upload={fake.upload} />);
+    await screen.findByRole('option', { name: 'sales' });
+    expect(screen.getByLabelText('Datasource')).toHaveValue('returns');
+    expect(screen.getByRole('link', { name: 'Schema of returns (v3)' })).toHaveAttribute('href', '/datasources/returns');
+    await user.upload(screen.getByLabelText(/Choose a file/), new File(['a\n1\n'], 'r.csv', { type: 'text/csv' }));
+    await user.click(screen.getByRole('button', { name: 'Upload' }));
+    expect(fake.calls[0]?.fields.datasource).toBe('returns');
+  });
+
+  it('?datasource= naming no live datasource: says so, and the list’s first is chosen', async () => {
+    navigate('/upload?datasource=old_events');
+    serveDatasources();
+    renderWithClient(<UploadPage upload={fakeUploader().upload} />);
+    expect(await screen.findByText(/“old_events” is not a datasource that takes uploads/)).toBeInTheDocument();
+    expect(screen.getByLabelText('Datasource')).toHaveValue('sales');
   });
 });

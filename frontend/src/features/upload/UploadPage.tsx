@@ -3,8 +3,9 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useDatasources } from '../../api/queries';
 import { uploadFile, type UploadHandle } from '../../api/upload';
 import { PRIORITIES, type IngestMode, type OnInvalid, type Priority, type UploadFields } from '../../api/models';
-import { navigate } from '../../router';
-import { DropZone } from './DropZone';
+import { Link, navigate, useSearchParams } from '../../router';
+import { DropZone } from '../../components/DropZone';
+import { datasourcePath } from '../../lib/paths';
 import { addSample, uploadStats, type ProgressSample, type UploadStats } from './progress';
 import { RefusalNotice } from './RefusalNotice';
 import { describeUploadError, type Refusal } from './refusal';
@@ -35,9 +36,12 @@ const MODES: { value: IngestMode; label: string; help: string }[] = [
 export function UploadPage({ upload = uploadFile, now = () => performance.now() }: UploadPageProps) {
   const queryClient = useQueryClient();
   const datasources = useDatasources();
+  // ?datasource=NAME (the datasource page's "Upload to this datasource") chooses it; the form's value from then on.
+  const [params] = useSearchParams();
+  const [asked] = useState(() => params.get('datasource'));
   const [file, setFile] = useState<File | null>(null);
   const [fields, setFields] = useState<UploadFields>({
-    datasource: 'sales',
+    datasource: asked || 'sales',
     on_invalid: 'reject',
     mode: 'append',
     priority: 'MEDIUM',
@@ -60,7 +64,10 @@ export function UploadPage({ upload = uploadFile, now = () => performance.now() 
 
   const names = datasources.data?.items.map((d) => d.name) ?? [];
   const datasource = names.length && !names.includes(fields.datasource) ? (names[0] as string) : fields.datasource;
-  const columns = datasources.data?.items.find((d) => d.name === datasource)?.columns ?? [];
+  const chosen = datasources.data?.items.find((d) => d.name === datasource);
+  const columns = chosen?.columns ?? [];
+  // A name in the URL that is not a live datasource (deleted, unknown, mistyped) is said, not silently replaced.
+  const askedMissing = Boolean(asked && datasources.isSuccess && !names.includes(asked));
   const busy = phase.kind === 'uploading' || phase.kind === 'accepted';
   const badField = phase.kind === 'refused' ? phase.refusal.field : undefined;
 
@@ -150,7 +157,20 @@ export function UploadPage({ upload = uploadFile, now = () => performance.now() 
                 {datasources.isPending && 'Loading the list of datasources…'}
                 {datasources.isError && `Could not load the datasources (${datasources.error.message}).`}
                 {datasources.isSuccess && `${names.length} available.`}
+                {chosen && (
+                  <>
+                    {' '}
+                    <Link to={datasourcePath(chosen.name)}>
+                      Schema of {chosen.name} (v{chosen.schema_version})
+                    </Link>
+                  </>
+                )}
               </p>
+              {askedMissing && (
+                <p className="field-error" role="status">
+                  “{asked}” is not a datasource that takes uploads (deleted or unknown): choose another.
+                </p>
+              )}
             </div>
 
             <div className="field">
@@ -210,7 +230,7 @@ export function UploadPage({ upload = uploadFile, now = () => performance.now() 
           {columns.length > 0 && (
             <details className="columns">
               <summary>
-                Columns expected by “{datasource}” ({columns.length})
+                Columns expected by “{datasource}” v{chosen?.schema_version} ({columns.length})
               </summary>
               <ul>
                 {columns.map((c) => (

@@ -80,4 +80,14 @@ describe('describeUploadError', () => {
     );
     expect(describeUploadError(new Error('boom')).message).toBe('boom');
   });
+
+  it('409 datasource_deleted: the datasource, not the file, is the reason', () => {
+    const r = describeUploadError(
+      err(409, 'datasource_deleted', 'Datasource `web_events` was deleted.', { datasource: 'web_events' }),
+    );
+    expect(r.title).toBe('Datasource “web_events” was deleted');
+    expect(r.field).toBe('datasource');
+    expect(r.earlierJobId).toBeUndefined();
+    expect(r.hint).toMatch(/Pick another datasource/);
+  });
 });

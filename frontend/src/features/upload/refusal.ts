@@ -83,10 +83,18 @@ export function describeUploadError(error: unknown): Refusal {
       return {
         title: name ? `Unknown datasource “${name}”` : 'Unknown datasource',
         message,
-        hint: 'Pick a datasource from the list. If the one you need is missing, ask for it to be created.',
+        hint: 'Pick a datasource from the list. If the one you need is missing, create it on the Datasources page.',
       };
     }
     case 409: {
+      if (error.code === 'datasource_deleted') {
+        return {
+          title: error.details.datasource ? `Datasource “${error.details.datasource}” was deleted` : 'This datasource was deleted',
+          message,
+          field: 'datasource',
+          hint: 'A deleted datasource takes no uploads. Pick another datasource from the list.',
+        };
+      }
       const earlierJobId = findEarlierJob(error);
       return {
         title: 'This file was already uploaded',

@@ -1,6 +1,6 @@
 import { useId, useState, type DragEvent, type Ref } from 'react';
-import { Icon } from '../../components/Icon';
-import { formatBytes } from '../../lib/format';
+import { Icon } from './Icon';
+import { formatBytes } from '../lib/format';
 
 const ACCEPT = '.csv,.tsv,.txt,.xlsx,.xls,.parquet,.json,.jsonl,.ndjson,.gz,text/csv,application/json';
 
