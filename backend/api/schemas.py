@@ -114,23 +114,6 @@ class ErrorList(BaseModel):
     items: list[RowErrorOut]
 
 
-class DatasourceColumn(BaseModel):
-    name: str
-    type: str
-    required: bool
-
-
-class DatasourceOut(BaseModel):
-    name: str
-    druid_datasource: str
-    schema_version: int
-    columns: list[DatasourceColumn]
-
-
-class DatasourceList(BaseModel):
-    items: list[DatasourceOut]
-
-
 class Health(BaseModel):
     status: Literal["ok"]
     active_jobs: int | None = Field(default=None, description="Jobs a worker is on; null if Postgres did not answer")
