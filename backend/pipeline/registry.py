@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from backend.db import datasources_repository as repo
+from backend.db.datasources_repository import StoredVersion
 from backend.db.models import Datasource
 from backend.errors import ErrorCode, IngestError
 from backend.schema.codec import Problem, invalid_schema, schema_from_json, schema_to_json, without_ids
@@ -131,9 +132,7 @@ def check_version(session: Session, name: str, definition: Any) -> CheckResult:
 
 
 def restore_version(session: Session, name: str, version: int, *, created_by: str) -> Registration:
-    stored = repo.find_version(session, name, version)
-    if stored is None:
-        raise _unknown_version(session, name, version)
+    stored = stored_version(session, name, version)
     return register_version(session, name, without_ids(stored.definition), created_by=created_by,
                             restored_from=version)
 
@@ -142,10 +141,16 @@ def diff_versions(session: Session, name: str, a: int, b: int) -> list[Change]:
     return diff(version_schema(session, name, a), version_schema(session, name, b))
 
 
-def version_schema(session: Session, name: str, version: int) -> DatasourceSchema:
+def stored_version(session: Session, name: str, version: int) -> StoredVersion:
+    """A version as stored; 404 unknown_datasource or not_found if there is no such datasource or version."""
     stored = repo.find_version(session, name, version)
     if stored is None:
         raise _unknown_version(session, name, version)
+    return stored
+
+
+def version_schema(session: Session, name: str, version: int) -> DatasourceSchema:
+    stored = stored_version(session, name, version)
     return schema_from_json(stored.definition, name=name, druid_datasource=stored.druid_datasource)
 
 
