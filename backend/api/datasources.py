@@ -35,7 +35,6 @@ from backend.db import datasources_repository as repo
 from backend.db.datasources_repository import JobCounts, StoredVersion
 from backend.db.models import Datasource
 from backend.pipeline import registry
-from backend.pipeline.datasources import job_datasource
 from backend.pipeline.upload_options import MAX_SCHEMA_VERSION
 from backend.schema.codec import schema_from_json, schema_to_json
 from backend.schema.evolution import CompatibilityMode, change_to_json, violation_to_json
@@ -173,8 +172,7 @@ def _detail(session: Session, name: str) -> DatasourceDetail:
 
 
 def _render(session: Session, row: Datasource, counts: JobCounts | None) -> DatasourceOut:
-    # Parsed once per process and version (versions never change), not on every listing: the upload page lists them.
-    current = job_datasource(row.name, row.current_schema_version).schema
+    current = registry.version_schema(session, row.name, row.current_schema_version)
     by_state = counts.by_state if counts else {}
     return DatasourceOut(
         name=row.name, description=row.description, druid_datasource=row.druid_datasource,
