@@ -58,6 +58,13 @@ class Settings(BaseSettings):
     # Protecting a shared Overlord: at most this many jobs hold a Druid task at once, submissions spaced apart.
     druid_max_running_tasks: int = Field(default=4, ge=1)
     druid_min_submit_interval_s: float = Field(default=0.0, ge=0)
+    # Coalescing (backend.pipeline.coalesce): staged append jobs of one datasource, schema version and staged
+    # format share one index_parallel task. A group is submitted once its oldest member has waited the window, or
+    # once it holds max_rows rows or max_jobs jobs, whichever comes first. Off: one task per job.
+    druid_coalesce: bool = True
+    druid_coalesce_window_s: float = Field(default=2.0, ge=0, le=3600)
+    druid_coalesce_max_rows: int = Field(default=1_000_000, ge=1)
+    druid_coalesce_max_jobs: int = Field(default=1_000, ge=1, le=10_000)
     # Transient faults (S3, PostgreSQL, Overlord unreachable or 5xx): retried with exponential backoff + jitter.
     transient_retry_attempts: int = Field(default=6, ge=1)
     transient_retry_base_s: float = 1.0
@@ -71,6 +78,9 @@ class Settings(BaseSettings):
     api_status_connections: int = Field(default=4, ge=1)
     max_upload_bytes: int = 5 * 1024**3
     max_records_bytes: int = 256 * 1024**2
+    # A records body up to this size is kept in PostgreSQL with its job (one transaction, accepted in
+    # milliseconds); a larger one streams to S3 like a file.
+    records_inline_max_bytes: int = Field(default=64 * 1024, ge=0, le=16 * 1024**2)
     # A sample sent to POST /api/v1/datasources/infer (kept on local disk while it is read, then deleted).
     max_infer_bytes: int = 256 * 1024**2
     max_infer_rows: int = Field(default=100_000, ge=1)
@@ -79,6 +89,10 @@ class Settings(BaseSettings):
     worker_lease_s: float = 30.0
     worker_heartbeat_s: float = 5.0
     worker_poll_s: float = 0.5
+    # Jobs one worker runs at once. Their CPU-bound steps (reading, validating, staging) run in a pool of
+    # worker_cpu_processes processes (default: the cores this process may use); waiting on Druid holds none.
+    worker_concurrency: int = Field(default=5, ge=1, le=64)
+    worker_cpu_processes: int | None = Field(default=None, ge=1, le=64)
     # CPU priority of worker processes (nice, 0-19): validation is batch work and yields to the API on a shared host.
     worker_nice: int = Field(default=10, ge=0, le=19)
     # Run workers under SCHED_IDLE as well: any request-serving process that wakes up takes the CPU from them at

@@ -9,11 +9,13 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     DateTime,
     Enum,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     Text,
@@ -78,6 +80,9 @@ class Job(Base):
         Index("ix_jobs_created_at", "created_at"),
         Index("ix_jobs_datasource_sha256", "datasource", "sha256"),
         Index("ix_jobs_datasource_created_at", "datasource", "created_at"),
+        Index("ix_jobs_ready", "datasource", "ready_at",
+              postgresql_where="state = 'submitting' AND druid_task_id IS NULL"),
+        Index("ix_jobs_druid_task_id", "druid_task_id", postgresql_where="druid_task_id IS NOT NULL"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
@@ -106,6 +111,9 @@ class Job(Base):
     druid_submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     druid_row_stats: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     druid_rows: Mapped[int | None] = mapped_column(BigInteger)
+    ready_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    staged_format: Mapped[str | None] = mapped_column(String(8))
+    druid_solo: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     code: Mapped[str | None] = mapped_column(String(64))
     message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -138,6 +146,15 @@ class JobError(Base):
     rule: Mapped[str] = mapped_column(String(64))
     value: Mapped[str | None] = mapped_column(Text)
     message: Mapped[str] = mapped_column(Text)
+
+
+class InlineBody(Base):
+    """The body of a small records post, kept with its job instead of as an object in S3 (one transaction)."""
+
+    __tablename__ = "inline_bodies"
+
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class StorageSweep(Base):
