@@ -75,6 +75,8 @@ def transition(
         values["message"] = storable(values["message"])
     if target in TERMINAL_STATES:
         values.update(finished_at=func.now(), lease_owner=None, lease_expires_at=None)
+    if target == JobState.submitting:
+        values.setdefault("ready_at", func.now())  # the wait for a Druid task (and the coalescing window) starts
     result = session.execute(update(Job).where(*guard).values(**values).returning(Job.id))
     if result.first() is None:
         return False

@@ -115,7 +115,7 @@ def _finish(
     ctx.transition(
         job.id, JobState.submitting, f"Staged {tally.rows_valid} rows for Druid",
         {"staged_key": staged, "intervals": intervals}, staged_keys=[staged], replace_intervals=intervals,
-        progress=PROGRESS_STAGED,
+        progress=PROGRESS_STAGED, staged_format=tally.staged_format.value,
     )
 
 
