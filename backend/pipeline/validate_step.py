@@ -24,6 +24,7 @@ from backend.formats.reader import ReadLimits
 from backend.pipeline.context import LeaseLost, StepContext
 from backend.pipeline.datasources import job_datasource
 from backend.pipeline.janitor import abort_incomplete_staging
+from backend.pipeline.raw_input import fetch_raw
 from backend.pipeline.staging import StagedFormat
 from backend.pipeline.validate_file import OutputFiles, ValidationTally, validate_to_files
 from backend.schema.declaration import SegmentGranularity
@@ -57,7 +58,7 @@ def validate_and_stage(ctx: StepContext, job: Job) -> None:
     with tempfile.TemporaryDirectory(dir=workdir, prefix=f"{job.id}-") as tmp:
         folder = Path(tmp)
         raw = folder / "raw"
-        ctx.store.download_file(job.raw_key, raw)
+        fetch_raw(ctx.store, job, raw)
         ctx.check_lease()
         # Detected from the file's head when it arrived (backend.pipeline.intake); the column allows NULL, so a
         # row written by other means is detected here the same way.
