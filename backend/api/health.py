@@ -10,9 +10,9 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from backend.api.deps import SettingsDep, StoreDep
-from backend.api.schemas import Health, Readiness
+from backend.api.schemas import DruidQueueStage, Health, QueueProgressOut, QueueStage, Readiness
 from backend.db.session import session_scope
-from backend.db.stats_repository import active_jobs, ping, probe_session
+from backend.db.stats_repository import QueueProgress, StageLoad, active_jobs, ping, probe_session, queue_progress
 from backend.druid.overlord import OverlordClient
 
 router = APIRouter(tags=["health"])
@@ -50,12 +50,34 @@ def health() -> Health:
     try:
         with probe_session() as session:
             active = active_jobs(session)
+            queue = queue_progress(session)
     except Exception as exc:
         _backoff.record(ok=False)
         log.warning("health: job counts unavailable", extra={"error": str(exc)[:300]})
         return Health(status="ok")
     _backoff.record(ok=True)
-    return Health(status="ok", active_jobs=active.in_progress, queue_depth=active.queued)
+    return Health(status="ok", active_jobs=active.in_progress, queue_depth=active.queued,
+                  queue=queue_progress_out(queue))
+
+
+def queue_progress_out(progress: QueueProgress) -> QueueProgressOut:
+    """The queue's stages as /health renders them."""
+
+    def stage(load: StageLoad) -> QueueStage:
+        return QueueStage(jobs=load.jobs, oldest_wait_s=_rounded(load.oldest_wait_s))
+
+    return QueueProgressOut(
+        waiting_validation=stage(progress.waiting_validation),
+        validating=stage(progress.validating),
+        waiting_druid=stage(progress.waiting_druid),
+        in_druid=DruidQueueStage(jobs=progress.in_druid.jobs, druid_tasks=progress.druid_tasks,
+                                 oldest_wait_s=_rounded(progress.in_druid.oldest_wait_s)),
+    )
+
+
+def _rounded(seconds: float | None) -> float | None:
+    # Milliseconds are plenty for a wait read by people and probes.
+    return None if seconds is None else round(seconds, 3)
 
 
 @router.get("/ready", response_model=Readiness, responses={503: {"model": Readiness}},

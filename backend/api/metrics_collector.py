@@ -13,9 +13,11 @@ from sqlalchemy.orm import Session
 
 from backend.db.stats_repository import (
     STEP_DURATION_WINDOW,
+    QueueProgress,
     StepDurations,
     active_jobs,
     probe_session,
+    queue_progress,
     step_durations,
     totals_by_state,
 )
@@ -44,7 +46,8 @@ class JobStoreCollector(Collector):
     def collect(self) -> Iterable[Metric]:
         started = time.perf_counter()
         failed = False
-        for part in (self._job_families, self._active_families, self._step_families, self._storage_families):
+        for part in (self._job_families, self._active_families, self._queue_families, self._step_families,
+                     self._storage_families):
             if failed and time.perf_counter() - started > SCRAPE_BUDGET_S:
                 break  # a sick database: answer within Prometheus' default 10 s scrape timeout instead
             try:
@@ -88,6 +91,9 @@ class JobStoreCollector(Collector):
             depth.add_metric([priority], n)
         yield depth
 
+    def _queue_families(self, session: Session) -> Iterator[Metric]:
+        yield from queue_families(queue_progress(session))
+
     def _storage_families(self, session: Session) -> Iterator[Metric]:
         removed = CounterMetricFamily("druid_ingest_storage_removed",
                                       "What the storage janitor removed: incomplete uploads, orphaned raw objects",
@@ -110,3 +116,23 @@ class JobStoreCollector(Collector):
                 found = steps.get(state.value, StepDurations(0, 0.0))
                 summary.add_metric([state.value], found.count, found.seconds)
         yield summary
+
+
+def queue_families(progress: QueueProgress) -> Iterator[Metric]:
+    """The queue by stage (the same figures as /health's `queue`): jobs, the oldest wait (0 when the stage is
+    empty, so a gauge never disappears), and the Druid tasks the jobs in Druid ride in."""
+    jobs = GaugeMetricFamily("druid_ingest_queue_jobs",
+                             "Unfinished jobs by stage: waiting_validation (queued), validating (validating or "
+                             "staging), waiting_druid (staged, waiting for a Druid task), in_druid",
+                             labels=["stage"])
+    oldest = GaugeMetricFamily("druid_ingest_queue_oldest_wait_seconds",
+                               "How long the longest-waiting job of each stage has been in it; 0 when empty",
+                               labels=["stage"])
+    for stage, load in progress.stages().items():
+        jobs.add_metric([stage], load.jobs)
+        oldest.add_metric([stage], load.oldest_wait_s or 0.0)
+    yield jobs
+    yield oldest
+    yield GaugeMetricFamily("druid_ingest_druid_tasks_running",
+                            "Druid tasks our jobs ride in now (submitted or indexing; coalesced jobs share one)",
+                            value=progress.druid_tasks)

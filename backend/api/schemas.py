@@ -114,11 +114,37 @@ class ErrorList(BaseModel):
     items: list[RowErrorOut]
 
 
+class QueueStage(BaseModel):
+    jobs: int = Field(description="Jobs in this stage now")
+    oldest_wait_s: float | None = Field(
+        description="Seconds the longest-waiting job of this stage has been in it; null when the stage is empty"
+    )
+
+
+class DruidQueueStage(QueueStage):
+    druid_tasks: int = Field(description="Druid tasks these jobs ride in: coalesced jobs share one")
+
+
+class QueueProgressOut(BaseModel):
+    """Unfinished jobs by where they are in the pipeline."""
+
+    waiting_validation: QueueStage = Field(description="Queued: waiting for a worker to validate them")
+    validating: QueueStage = Field(description="Being validated or staged by a worker")
+    waiting_druid: QueueStage = Field(
+        description="Staged, waiting for a Druid task (a free slot, or the window in which small jobs coalesce)"
+    )
+    in_druid: DruidQueueStage = Field(description="Submitted: a Druid task is ingesting their rows")
+
+
 class Health(BaseModel):
     status: Literal["ok"]
     active_jobs: int | None = Field(default=None, description="Jobs a worker is on; null if Postgres did not answer")
     queue_depth: dict[PriorityName, int] | None = Field(
         default=None, description="Queued jobs by priority; null if Postgres did not answer"
+    )
+    queue: QueueProgressOut | None = Field(
+        default=None, description="Jobs waiting and in progress by stage, with the oldest wait; null if Postgres did "
+        "not answer"
     )
 
 

@@ -3,11 +3,13 @@ separate processes, so the job store is the source of truth), read on a pool of 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
@@ -94,6 +96,78 @@ def active_jobs(session: Session) -> ActiveJobs:
         else:
             in_progress += int(n)
     return ActiveJobs(in_progress, queued)
+
+
+@dataclass(frozen=True)
+class StageLoad:
+    """How many jobs are in one stage of the queue and how long the longest-waiting of them has waited."""
+
+    jobs: int
+    oldest_wait_s: float | None  # None when the stage is empty
+
+
+@dataclass(frozen=True)
+class QueueProgress:
+    """Unfinished jobs by where they are: waiting for a worker to validate them, in validation or staging, staged
+    and waiting for a Druid task (a slot, or the coalescing window), and in Druid; `druid_tasks` is how many Druid
+    tasks the jobs in Druid ride in (coalesced jobs share one)."""
+
+    waiting_validation: StageLoad
+    validating: StageLoad
+    waiting_druid: StageLoad
+    in_druid: StageLoad
+    druid_tasks: int
+
+    def stages(self) -> dict[str, StageLoad]:
+        """The four stages by name, in the order a job goes through them."""
+        return {name: getattr(self, name) for name in QUEUE_STAGES}
+
+
+QUEUE_STAGES = ("waiting_validation", "validating", "waiting_druid", "in_druid")
+
+_WAITING_VALIDATION = f"state = '{JobState.queued.value}'"
+_VALIDATING = f"state IN ('{JobState.validating.value}', '{JobState.staging.value}')"
+_WAITING_DRUID = f"state = '{JobState.submitting.value}' AND druid_task_id IS NULL"
+_IN_DRUID = (f"(state = '{JobState.submitting.value}' AND druid_task_id IS NOT NULL) "
+             f"OR state = '{JobState.indexing.value}'")
+
+
+def queue_progress(session: Session) -> QueueProgress:
+    """Every stage's count and oldest wait in one statement over the unfinished jobs (the partial queue index's
+    predicate, so the cost follows the queue, not the job history)."""
+    row = session.execute(text(f"""
+        SELECT count(*) FILTER (WHERE {_WAITING_VALIDATION}),
+               extract(epoch FROM now() - min(updated_at) FILTER (WHERE {_WAITING_VALIDATION})),
+               count(*) FILTER (WHERE {_VALIDATING}),
+               extract(epoch FROM now() - min(updated_at) FILTER (WHERE {_VALIDATING})),
+               count(*) FILTER (WHERE {_WAITING_DRUID}),
+               -- rows staged before migration 0006 have no ready_at
+               extract(epoch FROM now() - min(coalesce(ready_at, updated_at)) FILTER (WHERE {_WAITING_DRUID})),
+               count(*) FILTER (WHERE {_IN_DRUID}),
+               extract(epoch FROM now() - min(druid_submitted_at) FILTER (WHERE {_IN_DRUID})),
+               count(DISTINCT druid_task_id) FILTER (WHERE {_IN_DRUID})
+        FROM jobs
+        WHERE {UNFINISHED}
+    """)).one()
+    return queue_progress_from_row(row)
+
+
+def queue_progress_from_row(row: Sequence[Any]) -> QueueProgress:
+    """The statement's nine columns as a QueueProgress. A wait is never negative: `now()` is when the reading
+    transaction began, and a job may have been written a moment later."""
+
+    def stage(jobs: int, wait: Decimal | float | None) -> StageLoad:
+        return StageLoad(int(jobs), None if wait is None else max(0.0, float(wait)))
+
+    (waiting_n, waiting_s, validating_n, validating_s, druid_wait_n, druid_wait_s,
+     in_druid_n, in_druid_s, tasks) = row
+    return QueueProgress(
+        waiting_validation=stage(waiting_n, waiting_s),
+        validating=stage(validating_n, validating_s),
+        waiting_druid=stage(druid_wait_n, druid_wait_s),
+        in_druid=stage(in_druid_n, in_druid_s),
+        druid_tasks=int(tasks),
+    )
 
 
 def step_durations(session: Session, window: timedelta = STEP_DURATION_WINDOW) -> dict[str, StepDurations]:

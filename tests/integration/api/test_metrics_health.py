@@ -15,6 +15,8 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from prometheus_client.metrics_core import Metric
@@ -24,10 +26,12 @@ from sqlalchemy.engine import make_url
 from backend.settings import REPO_ROOT, get_settings
 from tests.polling import poll_until
 
-from .conftest import Service, sales_csv
+from .conftest import Service, Workers, sales_csv
+from .overlord_double import OverlordDouble
 from .tcp_relay import TcpRelay
 
 STEP_STATES = ("queued", "validating", "staging", "submitting", "indexing")
+QUEUE_STAGES = ("waiting_validation", "validating", "waiting_druid", "in_druid")
 
 
 def scrape(url: str) -> dict[str, Metric]:
@@ -88,6 +92,94 @@ def test_health_reports_active_jobs_and_queue_depth(service: Service) -> None:
     assert isinstance(body["active_jobs"], int) and body["active_jobs"] >= 0
     assert set(body["queue_depth"]) == {"HIGH", "MEDIUM", "LOW"}
     assert all(isinstance(n, int) and n >= 0 for n in body["queue_depth"].values())
+
+
+def _queue(url: str) -> dict[str, Any]:
+    response = requests.get(f"{url}/health", timeout=10)
+    assert response.status_code == 200, response.text
+    queue: dict[str, Any] = response.json()["queue"]
+    assert queue is not None, "/health has no queue: PostgreSQL did not answer"
+    return queue
+
+
+def test_health_and_metrics_show_the_queue_by_stage(service: Service, workers: Workers, unique_tag: str) -> None:
+    # One worker, validating one job at a time (staged jobs wait for Druid without holding it), puts a job in each
+    # stage: in Druid (the Overlord double tells it the task still waits for a slot, so the job stays there),
+    # waiting for a Druid slot (there is one, and that job holds it), validating (then S3 freezes for the worker),
+    # and two queued, which the worker, busy validating, leaves alone.
+    settings = get_settings()
+    s3 = urlsplit(settings.s3_endpoint_url)
+    relay = TcpRelay((s3.hostname or "127.0.0.1", s3.port or 80))
+    jobs: dict[str, str] = {}
+    entered: dict[str, float] = {}  # when the test saw the job in its stage (monotonic)
+    uploaded: dict[str, float] = {}  # when its upload began
+
+    def upload(name: str, seed: int) -> str:
+        uploaded[name] = time.monotonic()
+        jobs[name] = service.accepted(sales_csv(unique_tag, 200, seed=seed, start=datetime(2024, 3, 1), days=1),
+                                      f"queue-{name}-{unique_tag}.csv")
+        return jobs[name]
+
+    with OverlordDouble(settings.druid_overlord_url) as double, workers.only():
+        try:
+            before = _queue(service.url)
+            double.mode = "pending"
+            workers.start(INGEST_DRUID_OVERLORD_URL=double.url, INGEST_S3_ENDPOINT_URL=f"http://127.0.0.1:{relay.port}",
+                          INGEST_WORKER_CONCURRENCY="1", INGEST_DRUID_MAX_RUNNING_TASKS="1")
+            assert service.wait_state(upload("in_druid", 171), {"indexing"})["state"] == "indexing"
+            entered["in_druid"] = time.monotonic()
+
+            assert service.wait_state(upload("waiting_druid", 172), {"submitting"})["state"] == "submitting"
+            entered["waiting_druid"] = time.monotonic()
+
+            relay.pause()
+            job = service.wait_state(upload("validating", 173), {"validating", "staging"})
+            assert job["state"] in {"validating", "staging"}, job
+
+            upload("waiting_validation", 174)
+            entered["waiting_validation"] = time.monotonic()
+            upload("waiting_validation_2", 175)
+            time.sleep(1)  # every wait measurably above zero
+            asked = time.monotonic()
+            queue = _queue(service.url)
+            answered = time.monotonic()
+            families = scrape(service.url)
+
+            states = {name: service.job(job_id) for name, job_id in jobs.items()}
+            assert states["in_druid"]["state"] == "indexing", states
+            assert states["waiting_druid"]["state"] == "submitting", states
+            assert states["waiting_druid"]["druid_task_id"] is None, states
+            assert states["validating"]["state"] in {"validating", "staging"}, states
+            assert states["waiting_validation"]["state"] == states["waiting_validation_2"]["state"] == "queued"
+            added = {"waiting_validation": 2, "validating": 1, "waiting_druid": 1, "in_druid": 1}
+            for stage in QUEUE_STAGES:
+                assert queue[stage]["jobs"] == before[stage]["jobs"] + added[stage], (stage, before, queue)
+                waited = queue[stage]["oldest_wait_s"]
+                # At most as long as since this test's first upload into the stage, when nothing waited before it.
+                if before[stage]["jobs"] == 0:
+                    assert waited <= answered - uploaded[stage] + 0.25, (stage, queue)
+                if stage in entered:  # the validating job's clock restarts with each progress note
+                    assert waited >= asked - entered[stage] - 0.25, (stage, queue)
+                else:
+                    assert waited >= 0, (stage, queue)
+            assert queue["in_druid"]["druid_tasks"] == before["in_druid"]["druid_tasks"] + 1
+
+            for stage in QUEUE_STAGES:
+                assert sample(families, "druid_ingest_queue_jobs", stage=stage) == queue[stage]["jobs"], stage
+                oldest = sample(families, "druid_ingest_queue_oldest_wait_seconds", stage=stage)
+                assert oldest >= queue[stage]["oldest_wait_s"] > 0, stage  # scraped after /health answered
+            assert sample(families, "druid_ingest_druid_tasks_running") == queue["in_druid"]["druid_tasks"]
+            assert families["druid_ingest_queue_jobs"].type == "gauge"
+            assert sample(families, "druid_ingest_scrape_error") == 0
+        finally:
+            # Cancel what has no Druid task; the job in Druid finishes once the double stops hiding its task.
+            for name, job_id in jobs.items():
+                if name != "in_druid":
+                    requests.post(f"{service.url}/api/v1/jobs/{job_id}/cancel", timeout=60)
+            relay.cut()
+            double.mode = "pass"
+            if "in_druid" in jobs:
+                assert service.wait(jobs["in_druid"])["state"] == "succeeded"
 
 
 def test_request_id_is_echoed_or_made_and_logged(service: Service, log_dir: Path) -> None:
@@ -155,7 +247,7 @@ def test_postgres_down_health_stays_up_and_metrics_say_so(service: Service, log_
         started = time.monotonic()
         down = requests.get(f"{url}/health", timeout=10)
         assert down.status_code == 200 and time.monotonic() - started < 5
-        assert down.json() == {"status": "ok", "active_jobs": None, "queue_depth": None}
+        assert down.json() == {"status": "ok", "active_jobs": None, "queue_depth": None, "queue": None}
         families = scrape(url)
         assert sample(families, "druid_ingest_scrape_error") == 1
         assert "druid_ingest_jobs" not in families and "druid_ingest_step_duration_seconds" not in families

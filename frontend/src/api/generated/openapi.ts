@@ -603,6 +603,24 @@ export interface components {
             /** Dimensions Retyped */
             dimensions_retyped: components["schemas"]["DimensionRetyped"][];
         };
+        /** DruidQueueStage */
+        DruidQueueStage: {
+            /**
+             * Druid Tasks
+             * @description Druid tasks these jobs ride in: coalesced jobs share one
+             */
+            druid_tasks: number;
+            /**
+             * Jobs
+             * @description Jobs in this stage now
+             */
+            jobs: number;
+            /**
+             * Oldest Wait S
+             * @description Seconds the longest-waiting job of this stage has been in it; null when the stage is empty
+             */
+            oldest_wait_s: number | null;
+        };
         /** ErrorBody */
         ErrorBody: {
             /**
@@ -667,6 +685,8 @@ export interface components {
              * @description Jobs a worker is on; null if Postgres did not answer
              */
             active_jobs?: number | null;
+            /** @description Jobs waiting and in progress by stage, with the oldest wait; null if Postgres did not answer */
+            queue?: components["schemas"]["QueueProgressOut"] | null;
             /**
              * Queue Depth
              * @description Queued jobs by priority; null if Postgres did not answer
@@ -941,6 +961,33 @@ export interface components {
              * @description null when no column of the sample reads as timestamps: pick one
              */
             time_column: string | null;
+        };
+        /**
+         * QueueProgressOut
+         * @description Unfinished jobs by where they are in the pipeline.
+         */
+        QueueProgressOut: {
+            /** @description Submitted: a Druid task is ingesting their rows */
+            in_druid: components["schemas"]["DruidQueueStage"];
+            /** @description Being validated or staged by a worker */
+            validating: components["schemas"]["QueueStage"];
+            /** @description Staged, waiting for a Druid task (a free slot, or the window in which small jobs coalesce) */
+            waiting_druid: components["schemas"]["QueueStage"];
+            /** @description Queued: waiting for a worker to validate them */
+            waiting_validation: components["schemas"]["QueueStage"];
+        };
+        /** QueueStage */
+        QueueStage: {
+            /**
+             * Jobs
+             * @description Jobs in this stage now
+             */
+            jobs: number;
+            /**
+             * Oldest Wait S
+             * @description Seconds the longest-waiting job of this stage has been in it; null when the stage is empty
+             */
+            oldest_wait_s: number | null;
         };
         /** Readiness */
         Readiness: {

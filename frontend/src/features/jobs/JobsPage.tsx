@@ -9,6 +9,7 @@ import { formatAge, formatBytes, formatCount, formatDateTime } from '../../lib/f
 import { datasourcePath } from '../../lib/paths';
 import { useNow } from '../../lib/useNow';
 import { Link, useSearchParams } from '../../router';
+import { QueuePanel } from './QueuePanel';
 
 const PAGE_SIZE = 50;
 
@@ -42,6 +43,7 @@ export function JobsPage() {
   return (
     <>
       <h1 tabIndex={-1}>Jobs</h1>
+      <QueuePanel polling={polling} />
       <form className="filters" role="search" aria-label="Filter jobs" onSubmit={(e) => e.preventDefault()}>
         <div className="field">
           <label htmlFor="filter-state">State</label>
