@@ -40,6 +40,7 @@ class ErrorCode(StrEnum):
     cancelled = "cancelled"
     storage_unavailable = "storage_unavailable"
     database_unavailable = "database_unavailable"
+    worker_process_lost = "worker_process_lost"  # the process validating a job died under it (killed, out of memory)
     internal_error = "internal_error"
 
 
@@ -105,6 +106,10 @@ class IngestError(Exception):
 
     def __repr__(self) -> str:
         return f"IngestError({self.code.value!r}, {self.message!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Raised in a worker's validation process and re-raised in the worker: pickled whole, details included.
+        return (type(self), (self.code, self.message, self.details), None, None, None)
 
 
 def first_line(error: BaseException | str, limit: int = 300) -> str:

@@ -95,12 +95,18 @@ def update_fields(session: Session, job_id: uuid.UUID, lease_owner: str, **field
     return result.first() is not None
 
 
+# The states a worker drives a job through on its own (reading, validating, staging). From `submitting` on, a
+# job waits for and then rides a Druid task, which backend.db.druid_tasks_repository hands out and takes over.
+CPU_STATES = (JobState.queued, JobState.validating, JobState.staging)
+
+
 def claim_next(session: Session, worker_id: str, lease_seconds: float) -> Job | None:
-    """Claim the most urgent job that nobody holds: by priority, then age. Skips rows other workers lock."""
+    """Claim the most urgent job to validate that nobody holds: by priority, then age. Skips rows other workers
+    lock."""
     candidate = session.scalars(
         select(Job)
         .where(
-            Job.state.not_in(sorted(TERMINAL_STATES)),
+            Job.state.in_(CPU_STATES),
             (Job.lease_owner.is_(None)) | (Job.lease_expires_at < func.now()),
         )
         .order_by(Job.priority.desc(), Job.created_at, Job.id)
@@ -111,7 +117,7 @@ def claim_next(session: Session, worker_id: str, lease_seconds: float) -> Job | 
         return None
     taken_over_from = candidate.lease_owner
     candidate.lease_owner = worker_id
-    candidate.lease_expires_at = _lease_until(session, lease_seconds)
+    candidate.lease_expires_at = lease_until(session, lease_seconds)
     session.flush()
     if taken_over_from is not None:
         add_event(
@@ -125,26 +131,7 @@ def claim_next(session: Session, worker_id: str, lease_seconds: float) -> Job | 
     return candidate
 
 
-def heartbeat(session: Session, job_id: uuid.UUID, worker_id: str, lease_seconds: float) -> bool:
-    """Extend this worker's lease; False means the lease was lost (expired and taken, or the job ended)."""
-    result = session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.lease_owner == worker_id)
-        .values(lease_expires_at=_lease_until(session, lease_seconds))
-        .returning(Job.id)
-    )
-    return result.first() is not None
-
-
-def release(session: Session, job_id: uuid.UUID, worker_id: str) -> None:
-    session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.lease_owner == worker_id)
-        .values(lease_owner=None, lease_expires_at=None)
-    )
-
-
-def _lease_until(session: Session, lease_seconds: float) -> datetime:
+def lease_until(session: Session, lease_seconds: float) -> datetime:
     # The database clock decides leases, so workers on hosts with skewed clocks still agree.
     value = session.scalar(text("SELECT now() + make_interval(secs => :s)"), {"s": lease_seconds})
     assert isinstance(value, datetime)

@@ -81,11 +81,14 @@ def build_index_parallel_spec(
     priority: int,
     max_num_concurrent_subtasks: int = 1,
     extra_string_dimensions: Sequence[str] = (),
+    keep_only: tuple[str, Sequence[str]] | None = None,
 ) -> dict[str, Any]:
     """The task to POST to the Overlord: ingest the staged objects at `input_uris` into `datasource`.
 
     append=True adds segments next to existing data. append=False replaces exactly `replace_intervals`
     (required then): existing data there is dropped, staged rows outside them are thrown away by Druid.
+    keep_only=(column, values) ingests only the rows whose string `column` holds one of `values` (a staged object
+    may carry the rows of jobs that ride other tasks; Druid counts the others as thrown away).
     """
     _check_task_id(task_id)
     if not input_uris:
@@ -109,17 +112,23 @@ def build_index_parallel_spec(
     if not append:
         assert replace_intervals is not None
         granularity["intervals"] = list(replace_intervals)
+    data_schema: dict[str, Any] = {
+        "dataSource": datasource,
+        "timestampSpec": {"column": schema.timestamp_column, "format": "iso"},
+        "dimensionsSpec": dimensions_spec(schema, extra_string_dimensions),
+        "granularitySpec": granularity,
+    }
+    if keep_only is not None:
+        column, values = keep_only
+        if not values:
+            raise ValueError("keep_only needs at least one value")
+        data_schema["transformSpec"] = {"filter": {"type": "in", "dimension": column, "values": sorted(values)}}
     return {
         "type": "index_parallel",
         "id": task_id,
         "context": {"priority": priority},
         "spec": {
-            "dataSchema": {
-                "dataSource": datasource,
-                "timestampSpec": {"column": schema.timestamp_column, "format": "iso"},
-                "dimensionsSpec": dimensions_spec(schema, extra_string_dimensions),
-                "granularitySpec": granularity,
-            },
+            "dataSchema": data_schema,
             "ioConfig": {
                 "type": "index_parallel",
                 "inputSource": {"type": "s3", "uris": list(input_uris)},

@@ -29,7 +29,6 @@ class StepContext:
     broker: BrokerSqlClient
     worker_id: str
     lease_lost: threading.Event = field(default_factory=threading.Event)
-    waiting_noted: set[uuid.UUID] = field(default_factory=set)  # jobs whose wait for a Druid slot is on record
 
     def check_lease(self) -> None:
         if self.lease_lost.is_set():

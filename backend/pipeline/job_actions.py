@@ -104,6 +104,7 @@ def retry_job(session: Session, job_id: uuid.UUID) -> Job:
         details={"attempt": attempt, "previous_code": job.code, "previous_task": job.druid_task_id},
         attempt=attempt, code=None, message=None, progress=0, druid_task_id=None, druid_row_stats=None,
         druid_rows=None, staged_keys=None, finished_at=None, lease_owner=None, lease_expires_at=None,
+        druid_solo=False, ready_at=None,
     )
     if not moved:
         raise IngestError(ErrorCode.conflict, "The job changed state while being retried; look again.")

@@ -11,7 +11,8 @@ from backend.errors import ErrorCode, IngestError
 from backend.settings import Settings
 
 _RNG = random.Random()  # noqa: S311 - jitter, not secrecy
-TRANSIENT_CODES = frozenset({ErrorCode.druid_unavailable, ErrorCode.storage_unavailable})
+TRANSIENT_CODES = frozenset({ErrorCode.druid_unavailable, ErrorCode.storage_unavailable,
+                             ErrorCode.worker_process_lost})
 
 
 def is_transient(error: BaseException) -> bool:

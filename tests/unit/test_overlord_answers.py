@@ -34,7 +34,7 @@ def test_druids_own_error_is_the_reason() -> None:
 
 def test_a_task_lost_with_its_indexer_is_told_apart_from_a_failed_one() -> None:
     from backend.druid.overlord import TaskStatus
-    from backend.pipeline.index_step import _lost
+    from backend.pipeline.druid_task import _lost
 
     def failed(message: str | None) -> TaskStatus:
         return TaskStatus("t", "FAILED", "NONE", message, 10)
