@@ -16,9 +16,9 @@ from backend.vocabulary import Mode, OnInvalid, Priority
 
 router = APIRouter(prefix="/api/v1/datasources", tags=["records"])
 
-# The body is read by the route itself (streamed to storage), so FastAPI cannot see it: declared here. Its records
-# are checked as data by the job (a record that is not an object rejects it); the request is refused only when the
-# body is no JSON object or array at all.
+# The body is read by the route itself (kept with the job, or streamed to storage), so FastAPI cannot see it:
+# declared here. Its records are checked as data by the job (a record that is not an object rejects it); the
+# request is refused only when the body is no JSON object or array at all.
 _BODY: dict[str, object] = {
     "requestBody": {
         "required": True,
@@ -49,9 +49,10 @@ def is_json_media_type(content_type: str) -> bool:
     responses={code: {"model": ErrorBody} for code in (404, 409, 413, 415, 422)},
     summary="Send JSON records (one object or an array of objects) to be validated and ingested as a job",
     description=(
-        "The body (application/json) is streamed to object storage like a file upload and becomes a job; "
-        "row numbers in its errors are the records' 1-based positions. A body of another media type (or none "
-        "declared) is refused with 415 `unsupported_media_type`."
+        "The body (application/json) becomes a job: up to INGEST_RECORDS_INLINE_MAX_BYTES (64 KiB by default) "
+        "it is kept with the job in PostgreSQL and accepted in milliseconds; a larger one is streamed to object "
+        "storage like a file upload. Row numbers in its errors are the records' 1-based positions. A body of "
+        "another media type (or none declared) is refused with 415 `unsupported_media_type`."
     ),
     openapi_extra=_BODY,
 )
@@ -81,5 +82,7 @@ async def post_records(
             {"content_type": content_type[:100]},
         )
     options = UploadOptions(name, on_invalid, mode, Priority[priority], force, schema_version)
-    accepted = await accept_records(request.stream(), options, store, max_bytes=settings.max_records_bytes)
+    accepted = await accept_records(request.stream(), options, store, max_bytes=settings.max_records_bytes,
+                                    inline_max_bytes=settings.records_inline_max_bytes,
+                                    pool=request.app.state.status_pool)
     return render_accepted(accepted)

@@ -209,49 +209,72 @@ class StreamedBody:
     sha256: str
 
 
-async def stream_json_records_to_store(
-    body: AsyncIterator[bytes], writer: MultipartWriter, *, max_bytes: int
-) -> StreamedBody:
-    """Stream a JSON body (an array of objects, or one object) into the store, as a JSON array.
+class JsonRecordsFramer:
+    """Turns a JSON body (an array of objects, or one object) into what is stored: a JSON array.
 
-    One object is stored as `[object]` so that one reader serves both, and row numbers are record positions.
-    The sha256 and size are those of the body as sent.
+    One object is stored as `[object]` so that one reader serves both, and row numbers are record positions. The
+    sha256 and size are those of the body as sent. Fed chunk by chunk (streamed to the store) or whole (kept with
+    the job in PostgreSQL): the same checks and the same stored bytes either way.
     """
-    hasher = hashlib.sha256()
-    size = 0
-    wrapped: bool | None = None
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._hasher = hashlib.sha256()
+        self._wrapped: bool | None = None
+
+    def feed(self, chunk: bytes | bytearray) -> bytes | bytearray:
+        """The bytes to store for `chunk`; an IngestError (413, 422) as soon as the body breaks a rule."""
+        self.size += len(chunk)
+        if self.size > self.max_bytes:
+            raise IngestError(
+                ErrorCode.file_too_large,
+                f"The records body is larger than the limit of {self.max_bytes} bytes; send smaller batches.",
+                {"limit_bytes": self.max_bytes},
+            )
+        self._hasher.update(chunk)
+        if self._wrapped is not None:
+            return chunk
+        # Stored from its first `[` or `{`: a BOM or whitespace before it would stand inside the `[...]` that
+        # wraps a single object.
+        chunk = chunk.lstrip(b" \t\r\n\xef\xbb\xbf")
+        if not chunk:
+            return b""
+        if chunk[:1] not in (b"[", b"{"):
+            raise IngestError(
+                ErrorCode.invalid_field, "The body must be a JSON object or a JSON array of objects.", {"field": "body"}
+            )
+        self._wrapped = chunk[:1] == b"{"
+        return b"[" + chunk if self._wrapped else chunk
+
+    def finish(self) -> bytes:
+        """The bytes that close what was stored; empty_file if the body held nothing."""
+        if self._wrapped is None:
+            raise IngestError(ErrorCode.empty_file, "The body is empty: send a JSON object or an array of objects.")
+        return b"]" if self._wrapped else b""
+
+    def streamed(self) -> StreamedBody:
+        return StreamedBody(size_bytes=self.size, sha256=self._hasher.hexdigest())
+
+
+def frame_json_records(body: bytes | bytearray, *, max_bytes: int) -> tuple[bytes, StreamedBody]:
+    """A whole JSON body as stored (see JsonRecordsFramer), with its size and sha256 as sent."""
+    framer = JsonRecordsFramer(max_bytes)
+    stored = bytes(framer.feed(body)) + framer.finish()
+    return stored, framer.streamed()
+
+
+async def stream_json_records_to_store(
+    body: AsyncIterator[bytes | bytearray], writer: MultipartWriter, *, max_bytes: int
+) -> StreamedBody:
+    """Stream a JSON body (an array of objects, or one object) into the store as a JSON array (JsonRecordsFramer)."""
+    framer = JsonRecordsFramer(max_bytes)
     try:
         async for chunk in body:
-            size += len(chunk)
-            if size > max_bytes:
-                raise IngestError(
-                    ErrorCode.file_too_large,
-                    f"The records body is larger than the limit of {max_bytes} bytes; send smaller batches.",
-                    {"limit_bytes": max_bytes},
-                )
-            hasher.update(chunk)
-            if wrapped is None:
-                # Stored from its first `[` or `{`: a BOM or whitespace before it would stand inside the `[...]`
-                # that wraps a single object.
-                chunk = chunk.lstrip(b" \t\r\n\xef\xbb\xbf")
-                if not chunk:
-                    continue
-                if chunk[:1] not in (b"[", b"{"):
-                    raise IngestError(
-                        ErrorCode.invalid_field,
-                        "The body must be a JSON object or a JSON array of objects.",
-                        {"field": "body"},
-                    )
-                wrapped = chunk[:1] == b"{"
-                if wrapped:
-                    await write_through(writer, b"[")
-            await write_through(writer, chunk)
-        if wrapped is None:
-            raise IngestError(ErrorCode.empty_file, "The body is empty: send a JSON object or an array of objects.")
-        if wrapped:
-            await write_through(writer, b"]")
+            await write_through(writer, framer.feed(chunk))
+        await write_through(writer, framer.finish())
         await run_sync(writer.complete)
     except BaseException:
         await run_sync(writer.abort)
         raise
-    return StreamedBody(size_bytes=size, sha256=hasher.hexdigest())
+    return framer.streamed()

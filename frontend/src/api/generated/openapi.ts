@@ -72,7 +72,7 @@ export interface paths {
         put?: never;
         /**
          * Send JSON records (one object or an array of objects) to be validated and ingested as a job
-         * @description The body (application/json) is streamed to object storage like a file upload and becomes a job; row numbers in its errors are the records' 1-based positions. A body of another media type (or none declared) is refused with 415 `unsupported_media_type`.
+         * @description The body (application/json) becomes a job: up to INGEST_RECORDS_INLINE_MAX_BYTES (64 KiB by default) it is kept with the job in PostgreSQL and accepted in milliseconds; a larger one is streamed to object storage like a file upload. Row numbers in its errors are the records' 1-based positions. A body of another media type (or none declared) is refused with 415 `unsupported_media_type`.
          */
         post: operations["post_records_api_v1_datasources__name__records_post"];
         delete?: never;
