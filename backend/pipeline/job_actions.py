@@ -7,7 +7,7 @@ import uuid
 
 from sqlalchemy.orm import Session
 
-from backend.db import jobs_repository
+from backend.db import druid_tasks_repository, jobs_repository
 from backend.db.models import Job
 from backend.druid.overlord import OverlordClient, TaskStatus
 from backend.errors import ErrorCode, IngestError
@@ -31,7 +31,9 @@ def cancel_job(session: Session, job_id: uuid.UUID, overlord: OverlordClient) ->
     """End a job that has not finished; a job whose Druid task runs also has the task shut down.
 
     A cancelled job must have no rows in Druid, so a job whose task already succeeded (its rows are published and
-    only the receipt is pending) can no longer be cancelled: 409.
+    only the receipt is pending) can no longer be cancelled: 409. A task shared with other jobs is shut down all
+    the same (index_parallel publishes nothing until its end): the worker following it sends the other members
+    again in a new task, so their rows land and the cancelled job's never do.
     """
     job = _job(session, job_id)
     if job.state in TERMINAL_STATES:
@@ -57,6 +59,10 @@ def cancel_job(session: Session, job_id: uuid.UUID, overlord: OverlordClient) ->
                 {"state": job.state, "druid_task_id": task_id, "druid_status": ended.status},
             )
         event += f"; Druid task {task_id} shut down" + (f" (it ended {ended.status})" if ended else "")
+        sharing = len(druid_tasks_repository.members(session, task_id)) - 1
+        if sharing:
+            # Nothing of a shut-down task is published; the jobs that shared it are sent again without this one.
+            event += f"; the {sharing} other job{'s' if sharing != 1 else ''} that shared it are submitted again"
     moved = jobs_repository.transition(
         session, job_id, JobState.cancelled, event,
         details={"druid_task_id": task_id, "previous_state": job.state},
