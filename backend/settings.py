@@ -90,7 +90,8 @@ class Settings(BaseSettings):
     worker_heartbeat_s: float = 5.0
     worker_poll_s: float = 0.5
     # Jobs one worker runs at once. Their CPU-bound steps (reading, validating, staging) run in a pool of
-    # worker_cpu_processes processes (0, the default: as many as the cores this process may use); waiting on Druid holds none.
+    # worker_cpu_processes processes (0, the default: as many as the cores this process may use); waiting on Druid
+    # holds none.
     worker_concurrency: int = Field(default=5, ge=1, le=64)
     worker_cpu_processes: int = Field(default=0, ge=0, le=64)  # 0: the cores
     # CPU priority of worker processes (nice, 0-19): validation is batch work and yields to the API on a shared host.

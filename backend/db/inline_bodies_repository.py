@@ -23,6 +23,12 @@ def add_inline_body(session: Session, job_id: uuid.UUID, body: bytes) -> None:
     session.execute(insert(InlineBody).values(job_id=job_id, body=body))
 
 
+def inline_bodies(session: Session, job_ids: list[uuid.UUID]) -> dict[uuid.UUID, bytes]:
+    """The bodies kept for these jobs (those kept in S3 are absent)."""
+    rows = session.execute(select(InlineBody.job_id, InlineBody.body).where(InlineBody.job_id.in_(job_ids))).all()
+    return {job_id: bytes(body) for job_id, body in rows}
+
+
 def inline_body(session: Session, job_id: uuid.UUID) -> bytes | None:
     """The job's raw input if it is kept in PostgreSQL; None when it is an object in S3."""
     return session.scalar(select(InlineBody.body).where(InlineBody.job_id == job_id))

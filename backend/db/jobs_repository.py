@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from backend.db.events_repository import add_event, storable
-from backend.db.models import Job
+from backend.db.models import InlineBody, Job
 from backend.vocabulary import TERMINAL_STATES, JobState, allowed_sources
 
 
@@ -129,6 +129,29 @@ def claim_next(session: Session, worker_id: str, lease_seconds: float) -> Job | 
             {"previous_worker": taken_over_from, "worker": worker_id},
         )
     return candidate
+
+
+def claim_records_batch(session: Session, first: Job, worker_id: str, lease_seconds: float, limit: int) -> list[Job]:
+    """With `first` (just claimed) when it is a queued records post kept in PostgreSQL: up to `limit` - 1 more such
+    jobs of its datasource and schema version, claimed too, in queue order; their records are validated together
+    (backend.pipeline.record_batch). Otherwise just `first`."""
+    if first.state != JobState.queued or session.get(InlineBody, first.id) is None:
+        return [first]
+    others = list(session.scalars(
+        select(Job)
+        .join(InlineBody, InlineBody.job_id == Job.id)
+        .where(Job.state == JobState.queued, Job.id != first.id, Job.datasource == first.datasource,
+               Job.schema_version == first.schema_version,
+               (Job.lease_owner.is_(None)) | (Job.lease_expires_at < func.now()))
+        .order_by(Job.priority.desc(), Job.created_at, Job.id)
+        .limit(limit - 1)
+        .with_for_update(skip_locked=True, of=Job)
+    ))
+    until = lease_until(session, lease_seconds)
+    for job in others:
+        job.lease_owner, job.lease_expires_at = worker_id, until
+    session.flush()
+    return [first, *others]
 
 
 def lease_until(session: Session, lease_seconds: float) -> datetime:

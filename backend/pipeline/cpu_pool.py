@@ -16,22 +16,26 @@ import logging
 import os
 import threading
 import uuid
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import get_context
+from typing import TypeVar
 
 from backend.druid.overlord import OverlordClient
 from backend.druid.sql import BrokerSqlClient
 from backend.errors import ErrorCode, IngestError
 from backend.logging_setup import configure_logging, current_job_id
 from backend.pipeline.context import LeaseLost, StepContext
+from backend.pipeline.records_step import validate_records
 from backend.pipeline.validate_step import validate_and_stage
 from backend.settings import Settings
 from backend.storage.object_store import ObjectStore
 from backend.vocabulary import JobState
 
 log = logging.getLogger("backend.worker")
+T = TypeVar("T")
 _PARENT_CHECK_S = 1.0
 
 
@@ -56,8 +60,16 @@ class CpuPool:
     def validate(self, job_id: uuid.UUID, worker_id: str, abandon: threading.Event) -> None:
         """Run the job's validation step in a process; returns when it ends, or at once when `abandon` is set
         (the job is no longer this worker's: the process notices by itself at its next guarded write)."""
+        self._run(abandon, _validate, job_id, worker_id)
+
+    def validate_records(self, job_ids: list[uuid.UUID], worker_id: str, abandon: threading.Event) -> list[uuid.UUID]:
+        """Validate small records posts together (backend.pipeline.records_step); the ids left to the single path."""
+        left: list[uuid.UUID] = self._run(abandon, _validate_records, job_ids, worker_id)
+        return left
+
+    def _run(self, abandon: threading.Event, function: Callable[..., T], *args: object) -> T:
         try:
-            future: Future[None] = self._ensure().submit(_validate, job_id, worker_id)
+            future: Future[T] = self._ensure().submit(function, *args)
         except BrokenProcessPool:
             self._replace()
             raise IngestError(ErrorCode.worker_process_lost,
@@ -69,7 +81,7 @@ class CpuPool:
             if abandon.is_set():
                 raise LeaseLost()
         try:
-            future.result()
+            return future.result()
         except BrokenProcessPool:
             # A process died under the job (killed, out of memory): a fault of the machine, tried again.
             self._replace()
@@ -137,6 +149,12 @@ def _exit_with_parent(parent_pid: int) -> None:
 def _ready() -> None:
     """Nothing: submitted once per process at start, so that every process exists (and has imported) before the
     first job needs it."""
+
+
+def _validate_records(job_ids: list[uuid.UUID], worker_id: str) -> list[uuid.UUID]:
+    assert _process is not None, "the pool's initializer did not run"
+    ctx = StepContext(_process.settings, _process.store, _process.overlord, _process.broker, worker_id)
+    return validate_records(ctx, job_ids)
 
 
 def _validate(job_id: uuid.UUID, worker_id: str) -> None:

@@ -110,10 +110,10 @@ class StagedRows:
 
 
 def normalized_rows(valid: pl.DataFrame, timestamp_column: str, lineage_id: str) -> pl.DataFrame:
-    """The staged form of validated rows: the timestamp as ISO-8601 UTC text, plus the lineage column."""
-    return valid.with_columns(
-        iso_utc_text(valid.get_column(timestamp_column)), pl.lit(lineage_id).alias(LINEAGE_COLUMN)
-    )
+    """The staged form of validated rows: the timestamp as ISO-8601 UTC text, plus the lineage column (a frame that
+    has one already, the rows of several jobs, keeps it: backend.pipeline.record_batch)."""
+    lineage = pl.col(LINEAGE_COLUMN) if LINEAGE_COLUMN in valid.columns else pl.lit(lineage_id)
+    return valid.with_columns(iso_utc_text(valid.get_column(timestamp_column)), lineage.alias(LINEAGE_COLUMN))
 
 
 class BackgroundStager:

@@ -37,7 +37,7 @@ PROGRESS_VALIDATED = 60
 PROGRESS_STAGED = 70
 _PROGRESS_READING = 55  # validation spans progress 1..56
 SAMPLE_VALUE_CHARS = 1_000  # of a value in the stored error sample
-_CONTENT_TYPES = {StagedFormat.csv: "text/csv; charset=utf-8", StagedFormat.ndjson: "application/x-ndjson"}
+STAGED_CONTENT_TYPES = {StagedFormat.csv: "text/csv; charset=utf-8", StagedFormat.ndjson: "application/x-ndjson"}
 
 
 def read_limits(settings: Settings) -> ReadLimits:
@@ -110,7 +110,7 @@ def _finish(
     if rejected:
         return
     staged = keys.staged_key(job.id, job.attempt, tally.staged_format.value)
-    ctx.store.upload_file(out.staged, staged, content_type=_CONTENT_TYPES[tally.staged_format])
+    ctx.store.upload_file(out.staged, staged, content_type=STAGED_CONTENT_TYPES[tally.staged_format])
     assert tally.min_ts is not None and tally.max_ts is not None
     intervals = replace_intervals(tally.min_ts, tally.max_ts, segment)
     ctx.transition(
@@ -126,7 +126,7 @@ def _record_validation(
     """The error sample, the counts and the next state commit together, or not at all."""
     summary = f"{tally.rows_invalid} of {tally.rows_total} rows failed validation ({tally.errors_total} errors)"
     with session_scope() as session:
-        row_errors_repository.replace_errors(session, job.id, (_error_row(e) for e in tally.error_sample))
+        row_errors_repository.replace_errors(session, job.id, (error_row(e) for e in tally.error_sample))
         if rejected:
             why = "policy is reject: nothing was ingested" if tally.rows_valid else "no valid rows are left"
             moved = jobs_repository.transition(
@@ -146,7 +146,7 @@ def _record_validation(
             raise LeaseLost()
 
 
-def _error_row(error: RowError) -> dict[str, Any]:
+def error_row(error: RowError) -> dict[str, Any]:
     # The sample is for people (and PostgreSQL text holds no NUL): control characters escaped, long values cut.
     # The exact values are in the error report and the rejects file in S3.
     value = None if error.value is None else display_text(error.value, SAMPLE_VALUE_CHARS)

@@ -45,6 +45,7 @@ from backend.pipeline.cpu_pool import CpuPool
 from backend.pipeline.datasources import keep_registering
 from backend.pipeline.druid_task import TaskRun, run_task, shared_task_id, solo_task_id
 from backend.pipeline.janitor import sweep_storage
+from backend.pipeline.record_batch import MAX_JOBS
 from backend.pipeline.retry import RetryPolicy, is_transient
 from backend.settings import Settings
 from backend.storage.object_store import ObjectStore
@@ -54,6 +55,8 @@ log = logging.getLogger("backend.worker")
 
 # The most staged jobs one submitter round looks at (the oldest and most urgent first).
 _ROUND_LIMIT = 10_000
+# Small records posts of one datasource validated together (backend.pipeline.record_batch).
+RECORDS_BATCH_MAX = MAX_JOBS
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,7 @@ class Worker:
         self.wake = threading.Event()  # a job let go or a task ended: look at the queue now
         self._lock = threading.Lock()
         self.jobs: dict[uuid.UUID, StepContext] = {}  # jobs in their CPU steps, by id
+        self.cpu_runs = 0  # threads driving jobs (or a batch of records posts) through their CPU steps
         self.tasks: dict[str, StepContext] = {}  # Druid tasks followed, by task id
         self.threads: list[threading.Thread] = []
         self.unrecorded: list[UnrecordedEvent] = []
@@ -140,16 +144,22 @@ class Worker:
     def _fill(self) -> None:
         """Claim jobs to validate until this worker runs its concurrency's worth."""
         self.threads = [thread for thread in self.threads if thread.is_alive()]
-        while len(self.jobs) < self.settings.worker_concurrency and not self.stopping.is_set():
+        while self.cpu_runs < self.settings.worker_concurrency and not self.stopping.is_set():
             with session_scope() as session:
                 job = jobs_repository.claim_next(session, self.worker_id, self.settings.worker_lease_s)
-                job_id = job.id if job else None
-            if job_id is None:
+                batch = [] if job is None else [claimed.id for claimed in jobs_repository.claim_records_batch(
+                    session, job, self.worker_id, self.settings.worker_lease_s, RECORDS_BATCH_MAX)]
+            if not batch:
                 return
             ctx = self._context()
             with self._lock:
-                self.jobs[job_id] = ctx
-            self._start(f"job-{job_id}", self._run_job, ctx, job_id)
+                for job_id in batch:
+                    self.jobs[job_id] = ctx
+                self.cpu_runs += 1  # a batch of records posts counts as one
+            if len(batch) == 1:
+                self._start(f"job-{batch[0]}", self._run_job, ctx, batch[0])
+            else:
+                self._start(f"records-{batch[0]}", self._run_records, ctx, batch)
 
     def _run_job(self, ctx: StepContext, job_id: uuid.UUID) -> None:
         token = current_job_id.set(str(job_id))
@@ -158,8 +168,31 @@ class Worker:
         finally:
             with self._lock:
                 self.jobs.pop(job_id, None)
+                self.cpu_runs -= 1
             self._release([job_id])
             current_job_id.reset(token)
+            self.wake.set()
+
+    def _run_records(self, ctx: StepContext, job_ids: list[uuid.UUID]) -> None:
+        """Small records posts validated together; any the batch leaves are let go, still `validating`, and
+        claimed again one by one (the single path names exactly what is wrong with them)."""
+        def step() -> bool:
+            with session_scope() as session:
+                for job_id in job_ids:
+                    jobs_repository.transition(session, job_id, JobState.validating, "Validation started",
+                                               details={"worker": self.worker_id, "together_with": len(job_ids) - 1},
+                                               lease_owner=self.worker_id, progress=1)
+            self.cpu.validate_records(job_ids, self.worker_id, ctx.lease_lost)
+            return False
+
+        try:
+            self._drive(ctx, job_ids, step)
+        finally:
+            with self._lock:
+                for job_id in job_ids:
+                    self.jobs.pop(job_id, None)
+                self.cpu_runs -= 1
+            self._release(job_ids)
             self.wake.set()
 
     def _cpu_step(self, ctx: StepContext, job_id: uuid.UUID) -> bool:

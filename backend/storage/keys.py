@@ -44,6 +44,11 @@ def staged_key(job_id: uuid.UUID, attempt: int, extension: str) -> str:
     return f"{staged_prefix(job_id)}attempt-{attempt}/rows.{extension}"
 
 
+def staged_batch_key(batch_id: uuid.UUID, extension: str) -> str:
+    """The staged rows of records posts validated together (backend.pipeline.record_batch): one object for all."""
+    return f"{STAGED_PREFIX}records-{batch_id}/rows.{extension}"
+
+
 def rejects_key(job_id: uuid.UUID) -> str:
     return f"reports/{job_id}/rejects.csv"
 
