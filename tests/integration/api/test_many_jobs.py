@@ -194,17 +194,35 @@ def test_replace_jobs_never_share_a_task_and_appends_do(service: Service, worker
         assert service.landed(job_id)[0] == 200
 
 
-def test_single_records_land_together(service: Service, unique_tag: str) -> None:
-    frame = sales(unique_tag, 30, seed=240, start=datetime(2024, 12, 1), days=1)
+def test_single_records_land_together_each_with_its_own_outcome(
+    service: Service, workers: Workers, unique_tag: str
+) -> None:
+    frame = sales(unique_tag, 33, seed=240, start=datetime(2024, 12, 1), days=1)
+    records = [{key: value.isoformat() if isinstance(value, datetime) else value for key, value in row.items()}
+               for row in frame.to_dicts()]
+    for bad in (records[5], records[17], records[29]):
+        bad["Quantity"] = -5  # invalid: these three are rejected, each with its own error
     ids = []
-    for record in frame.to_dicts():
-        response = requests.post(f"{service.url}/api/v1/datasources/sales/records", data=json.dumps(record),
-                                 headers={"Content-Type": "application/json"}, timeout=30)
-        assert response.status_code == 202, response.text
-        ids.append(response.json()["job_id"])
-    jobs = [service.wait(job_id) for job_id in ids]
-    assert all(job["state"] == "succeeded" and job["druid_rows"] == 1 for job in jobs), jobs
-    tasks = {job["druid_task_id"] for job in jobs}
-    assert len(tasks) <= 10, f"30 records rode {len(tasks)} Druid tasks"
+    with workers.only():  # posted while no worker runs, so that they are validated together
+        for record in records:
+            response = requests.post(f"{service.url}/api/v1/datasources/sales/records", data=json.dumps(record),
+                                     headers={"Content-Type": "application/json"}, timeout=30)
+            assert response.status_code == 202, response.text
+            ids.append(response.json()["job_id"])
+        workers.start()
+        jobs = [service.wait(job_id) for job_id in ids]
+    rejected = [jobs[i] for i in (5, 17, 29)]
+    landed = [job for i, job in enumerate(jobs) if i not in (5, 17, 29)]
+    assert all(job["state"] == "rejected" and job["code"] == "validation_failed" for job in rejected), rejected
+    for job in rejected:
+        errors = service.errors(job["job_id"])["items"]
+        assert {(e["row"], e["column"]) for e in errors} >= {(1, "Quantity")}, errors
+    assert all(job["state"] == "succeeded" and job["druid_rows"] == 1 for job in landed), landed
+    assert any("together_with" in (e.get("details") or {}) and e["details"]["together_with"] >= 10
+               for e in landed[0]["events"]), landed[0]["events"]
+    tasks = {job["druid_task_id"] for job in landed}
+    assert len(tasks) <= 3, f"30 records rode {len(tasks)} Druid tasks"
     rows = service.sql('SELECT COUNT(*) AS n FROM "sales" WHERE "TransactionID" LIKE ?', f"TXN-{unique_tag}-%")
     assert int(rows[0]["n"]) == 30
+    for job in landed[:3]:
+        assert service.landed(job["job_id"])[0] == 1
