@@ -71,5 +71,6 @@ screenshots: ## the browser tests, saving their screenshots over the README's in
 bench: up ## benchmarks (ratios measured side by side)
 	$(PY) bench/validate.py
 	$(PY) bench/upload.py
+	$(PY) bench/throughput.py
 
 .PHONY: help install up down status demo test check e2e screenshots bench
