@@ -2,9 +2,11 @@
 CRLF; see text_encoding.lf_copy_if_lone_cr), every value read as String, in constant memory.
 
 Polars' streaming engine (`scan_csv` + `collect_batches`) reads ahead a bounded amount, in raw chunks of
-POLARS_CSV_CHUNK_SIZE bytes (32 MB by default, two per thread in flight). On 2 cores that read-ahead held
-~0.5-0.65 GB whatever the file size (5M and 15M rows, fast and slow consumer); 8 MB chunks hold ~0.3 GB at
-the same speed (1 MB: 20% more CPU), so this reader uses them unless the environment sets the variable.
+POLARS_CSV_CHUNK_SIZE bytes (32 MB by default, two per thread in flight), plus about four finished chunks of
+rows (see tabular.streamed_batches). On 2 cores the read-ahead held ~0.5-0.65 GB with 32 MB chunks whatever the
+file size; with 250k-row batches collected in fifths, a slow consumer held ~0.25 GB with 8 MB chunks and
+~0.15 GB with 2 MB, at the same CPU time for the whole job (1 MB: 20% more CPU), so this reader uses 2 MB
+unless the environment sets the variable.
 Row numbers: the header is the row it is on (1 unless blank lines precede it); each record, even one whose
 quoted field holds line breaks, is one row after it; a blank line is a (skipped) row.
 """
@@ -28,7 +30,7 @@ from backend.formats.text_encoding import lf_copy_if_lone_cr, utf8_copy_if_neede
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 # Polars reads it when a query starts (see the module docstring for why 8 MB).
 _CHUNK_SIZE_VARIABLE = "POLARS_CSV_CHUNK_SIZE"
-_CHUNK_SIZE_BYTES = 8 << 20
+_CHUNK_SIZE_BYTES = 2 << 20
 _SCAN_CHUNK_BYTES = 4 << 20  # text_is_plain's read buffer
 
 

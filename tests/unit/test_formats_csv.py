@@ -10,6 +10,7 @@ import pytest
 from backend.errors import ErrorCode, IngestError
 from backend.formats import FileFormat, ReadLimits, TabularFile, open_tabular
 from backend.formats.csv_dialect import sniff_delimiter
+from backend.formats.tabular import streamed_batches
 
 
 def _limits(batch_rows: int = 1000) -> ReadLimits:
@@ -239,3 +240,20 @@ def _status_kb(field: str) -> int:
         if line.startswith(f"{field}:"):
             return int(line.split()[1])
     raise AssertionError(f"no {field} in /proc/self/status")
+
+
+@pytest.mark.parametrize(("rows", "batch_rows"), [(23, 5), (23, 13), (10, 10), (3, 100), (0, 4)])
+def test_streamed_batches_are_whole_batches_in_order(rows: int, batch_rows: int) -> None:
+    # Polars is asked for parts of a fifth of a batch (its read-ahead is then a fifth as large); the parts are
+    # joined into batches of exactly batch_rows, the last one shorter.
+    scan = pl.LazyFrame({"v": list(range(rows))})
+    batches = list(streamed_batches(scan, batch_rows, RuntimeError, engine="streaming"))
+    last = [rows % batch_rows] if rows % batch_rows else []
+    assert [b.height for b in batches] == [batch_rows] * (rows // batch_rows) + last
+    assert [v for b in batches for v in b.get_column("v").to_list()] == list(range(rows))
+
+
+def test_streamed_batches_translate_a_polars_error() -> None:
+    scan = pl.LazyFrame({"v": ["1", "x"]}).select(pl.col("v").cast(pl.Int64, strict=True))
+    with pytest.raises(ValueError, match="translated"):
+        list(streamed_batches(scan, 1, lambda error: ValueError(f"translated: {error}"), engine="streaming"))
