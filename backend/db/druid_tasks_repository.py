@@ -62,13 +62,8 @@ def lock_submissions(session: Session) -> bool:
     return bool(session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _SLOT_LOCK}))
 
 
-def submit_round(session: Session, *, max_running: int, min_interval_s: float, limit: int) -> SubmitRound:
-    running = session.scalar(select(func.count(func.distinct(Job.druid_task_id))).where(_IN_DRUID)) or 0
-    spacing = 0.0
-    if min_interval_s > 0:
-        since = session.scalar(select(func.extract("epoch", func.now() - func.max(Job.druid_submitted_at))))
-        if since is not None and float(since) < min_interval_s:
-            spacing = min_interval_s - float(since)
+def submit_round(session: Session, *, max_running: int, min_interval_s: float, limit: int) -> SubmitRound | None:
+    """What the submitter needs to decide, or None when no staged job waits (one cheap statement when idle)."""
     waited = func.extract("epoch", func.now() - func.coalesce(Job.ready_at, Job.updated_at))
     rows = session.execute(
         select(Job.id, Job.attempt, Job.datasource, Job.schema_version, Job.staged_format, Job.mode, Job.druid_solo,
@@ -78,6 +73,14 @@ def submit_round(session: Session, *, max_running: int, min_interval_s: float, l
         .limit(limit)
         .with_for_update(skip_locked=True, of=Job)
     ).all()
+    if not rows:
+        return None
+    running = session.scalar(select(func.count(func.distinct(Job.druid_task_id))).where(_IN_DRUID)) or 0
+    spacing = 0.0
+    if min_interval_s > 0:
+        since = session.scalar(select(func.extract("epoch", func.now() - func.max(Job.druid_submitted_at))))
+        if since is not None and float(since) < min_interval_s:
+            spacing = min_interval_s - float(since)
     # On their way: being validated, or staged but not yet let go by the worker that validated them.
     validating = session.scalars(
         select(Job.datasource).distinct()

@@ -114,6 +114,7 @@ class Worker:
         policy = RetryPolicy.from_settings(self.settings)
         outage = 0  # consecutive rounds the queue could not be read
         next_sweep = time.monotonic() + self.settings.janitor_interval_s
+        next_takeover = 0.0
         while not self.stopping.is_set():
             if time.monotonic() >= next_sweep:
                 next_sweep = time.monotonic() + self.settings.janitor_interval_s
@@ -122,7 +123,10 @@ class Worker:
                 self._record_late_events()
                 self._fill()
                 self._submit_ready()
-                self._take_over_tasks()
+                if time.monotonic() >= next_takeover:
+                    # A task is orphaned only once its leases expire: looking a few times a lease is enough.
+                    next_takeover = time.monotonic() + min(2.0, self.settings.worker_lease_s / 4)
+                    self._take_over_tasks()
             except Exception as exc:
                 # Whatever happens (PostgreSQL down, a bug), the worker stays: it waits and polls again.
                 outage += 1
@@ -221,7 +225,7 @@ class Worker:
             now = druid_tasks_repository.submit_round(
                 session, max_running=settings.druid_max_running_tasks,
                 min_interval_s=settings.druid_min_submit_interval_s, limit=_ROUND_LIMIT)
-            if not now.ready:
+            if now is None:
                 return
             plans = [] if now.spacing_wait_s > 0 else plan_tasks(
                 now.ready, self.policy, now.free_slots, now.datasources_validating, now.datasources_in_druid)
