@@ -141,3 +141,13 @@ def test_strings_keep_text_and_spreadsheet_whole_numbers_lose_the_point_zero() -
 def test_normalized_strings() -> None:
     assert normalized_strings(pl.Series("id", [1001.0, 2.5, None])).to_list() == ["1001", "2.5", None]
     assert normalized_strings(pl.Series("id", ["T1"])).to_list() == ["T1"]
+
+
+def test_years_python_cannot_hold_are_type_errors_and_the_bounds_are_not() -> None:
+    texts = ["0000-12-31T23:59:59Z", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "2025-01-03T10:00:00Z",
+             "-0001-06-01T00:00:00+00:00", "0001-01-01T00:30:00+01:00"]
+    values, errors = _convert(ts=pl.Series(texts))
+    assert values["ts"][1:4] == [datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC),
+                                 datetime(2025, 1, 3, 10, tzinfo=UTC)]
+    # 00:30 at +01:00 is 23:30 UTC on 31 December of year 0.
+    assert errors["ts"] == [0, 4, 5]

@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from backend.schema.builtins import SALES_SCHEMA
+from backend.schema.declaration import ColumnRule, ColumnSpec, ColumnType, DatasourceSchema
 from backend.validation.pandera_schema import build_pandera_schema
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -114,3 +115,18 @@ def test_schema_validates_a_typed_frame() -> None:
         schema.validate(frame, lazy=True)
     failures = caught.value.failure_cases.select("column", "check", "index").sort("index", "column").rows()
     assert failures == [("Quantity", "min", 1), ("Revenue", "revenue_consistency", 1)]
+
+
+@pytest.mark.parametrize("allowed", [("a", "b"), (*(f"v{i}" for i in range(20)), "a", "b")])
+def test_one_of_short_and_long_lists_fail_the_same_rows(allowed: tuple[str, ...]) -> None:
+    # Up to eight values are compared one by one, more are looked up: the same rows fail either way.
+    declared = DatasourceSchema(
+        name="t", druid_datasource="t", timestamp_column="ts",
+        columns=(ColumnSpec("ts", ColumnType.timestamp),
+                 ColumnSpec("c", ColumnType.string, required=False, rules=(ColumnRule.one_of(*allowed),))),
+    )
+    frame = pl.DataFrame({"ts": [NOW] * 5, "c": ["a", None, "A", "b", ""]},
+                         schema={"ts": pl.Datetime("us", "UTC"), "c": pl.String})
+    with pytest.raises(pa.errors.SchemaErrors) as failed:
+        build_pandera_schema(declared, now=NOW).validate(frame, lazy=True)
+    assert failed.value.failure_cases.get_column("index").to_list() == [2, 4]
