@@ -1,17 +1,22 @@
-"""Read + validate + stage: druid-ingest's pipeline vs plain pandas (pyarrow engine) + pandera, same file, one run.
+"""Read + validate + stage: druid-ingest's pipeline vs plain pandas (pyarrow engine) + pandera, and vs a bare Polars
+`read_csv` of the same file (the reading limit: no validation, nothing written), in one run.
 
 Ours takes the registry path a job takes: the `sales` schema's current version loaded from PostgreSQL (the local
 stack's, so `make up` first), parsed, turned into the Pandera schema. The clock includes that load.
 
-Each contender runs in its own child process, so the peak RSS it reports is its own (imports included; the
-clock starts after them). Both read the same generated file, apply the same rules and write the valid rows
-out: ours as the worker does (staged CSV, or NDJSON when a value holds a line break; rejects and the error
-report), pandas as CSV, the cheaper of pandas' two writers here (to_json was slower), so the comparison does
-not flatter us. With --repeat N the contenders run interleaved and each one's fastest run is reported.
-Prints each contender's time, rows/s and peak RSS, every run's time, CPU time and the hypervisor's steal
-share (the shared machine's speed varies), the ratio, and PASS/FAIL per target. MB is 10^6 bytes.
+Each run of each contender is a fresh child process, so the peak RSS it reports is its own (imports included;
+the clock starts after them) and no run inherits another's heap. Ours and pandas read the same generated file,
+apply the same rules and write the valid rows out: ours as the worker does (staged CSV, or NDJSON when a value
+holds a line break; rejects and the error report), pandas as CSV, the cheaper of pandas' two writers here
+(to_json was slower), so the comparison does not flatter us. With --repeat N the contenders run interleaved and
+each one's fastest run is reported (with the highest peak RSS of its runs).
+Prints each contender's time, rows/s and peak RSS, every run's time, CPU time, peak RSS and the hypervisor's
+steal share (the shared machine's speed varies), the ratios, and PASS/FAIL per target. Then ours again on files
+of --flat-rows and twice as many rows (each run a fresh process, --repeat runs each): its peak RSS must stay
+under 1 GB and flat in the file size (the larger within 15% of the smaller). MB is 10^6 bytes.
 
 Usage: python bench/validate.py [--rows 5000000] [--bad-fraction 0.01] [--repeat 1] [--batch-rows N]
+                                [--flat-rows 1000000] [--skip-pandas]
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ from bench.machine import machine_ticks, steal_share  # noqa: E402 - needs REPO 
 DATA = REPO / "bench" / "data"
 TARGET_ROWS_PER_SECOND = 1_000_000
 TARGET_PEAK_RSS_MB = 1000  # 1 GB
+TARGET_OF_BARE_READ = 0.4  # our rows/s at least this share of a bare Polars read_csv's rows/s
+TARGET_FLAT = 1.15  # peak RSS with the file size doubled at most this many times the peak before
 
 
 def make_file(rows: int, bad_fraction: float) -> Path:
@@ -121,6 +128,19 @@ def run_pandas(path: Path) -> dict[str, float]:
     return {"seconds": seconds, "rows": len(frame), "invalid": invalid}
 
 
+def run_bare_read(path: Path) -> dict[str, float]:
+    """The reading limit: Polars' own `read_csv` of the whole file, types inferred, nothing checked or written."""
+    import polars as pl
+
+    started = time.perf_counter()
+    frame = pl.read_csv(path)
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "rows": frame.height, "invalid": 0}
+
+
+CONTENDERS = {"ours": "ours", "pandas": "pandas", "read_csv": "bare Polars read_csv"}
+
+
 def measure(contender: str, path: Path, batch_rows: int | None) -> dict[str, float]:
     """Run one contender in a child process of its own, so the peak RSS it reports is its own."""
     command = [sys.executable, __file__, "--child", contender, str(path)]
@@ -150,11 +170,19 @@ def main() -> None:
     parser.add_argument("--bad-fraction", type=float, default=0.01)
     parser.add_argument("--repeat", type=int, default=1, help="runs per contender; the fastest is reported")
     parser.add_argument("--batch-rows", type=int, default=None, help="ours: rows per batch (default: settings)")
+    parser.add_argument("--flat-rows", type=int, default=1_000_000,
+                        help="ours' peak RSS on files of this many rows and twice as many (0: skip)")
+    parser.add_argument("--skip-pandas", action="store_true", help="leave the (slow) pandas baseline out")
     parser.add_argument("--child", nargs=2, metavar=("CONTENDER", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         contender, path = args.child
-        result = run_ours(Path(path), args.batch_rows) if contender == "ours" else run_pandas(Path(path))
+        if contender == "ours":
+            result = run_ours(Path(path), args.batch_rows)
+        elif contender == "pandas":
+            result = run_pandas(Path(path))
+        else:
+            result = run_bare_read(Path(path))
         import resource
 
         usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -164,32 +192,65 @@ def main() -> None:
         return
     path = make_file(args.rows, args.bad_fraction)
     print(f"file: {path.name}, {args.rows:,} rows, {path.stat().st_size / 1e6:.0f} MB, {args.bad_fraction:.1%} invalid")
-    runs: dict[str, list[dict[str, float]]] = {"ours": [], "pandas": []}
-    for _ in range(args.repeat):  # interleaved, so a busy spell on the shared machine hits both contenders
+    names = [name for name in CONTENDERS if not (args.skip_pandas and name == "pandas")]
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in names}
+    for _ in range(args.repeat):  # interleaved, so a busy spell on the shared machine hits every contender
         for name, contender_runs in runs.items():
             contender_runs.append(measure(name, path, args.batch_rows))
     results = {name: best_of(contender_runs) for name, contender_runs in runs.items()}
     for name, r in results.items():
         rate = r["rows"] / r["seconds"]
-        print(f"{name:>7}: {r['seconds']:6.2f} s  {rate / 1e6:5.2f} M rows/s  peak RSS {r['peak_rss_mb']:6.0f} MB  "
-              f"invalid rows {int(r['invalid']):,}  (best of {int(r['runs'])})")
+        print(f"{name:>8}: {r['seconds']:6.2f} s  {rate / 1e6:5.2f} M rows/s  peak RSS {r['peak_rss_mb']:6.0f} MB  "
+              f"invalid rows {int(r['invalid']):,}  (best of {int(r['runs'])}; {CONTENDERS[name]})")
     # What the machine did: on a shared VM the same pass takes 4-7 s from one hour to the next.
     for name, contender_runs in runs.items():
         times = " ".join(f"{r['seconds']:.2f}" for r in contender_runs)
         cpu = " ".join(f"{r['cpu_seconds']:.1f}" for r in contender_runs)
+        peaks = " ".join(f"{r['peak_rss_mb']:.0f}" for r in contender_runs)
         steal = " ".join(f"{r['steal']:.1%}" if r["steal"] >= 0 else "?" for r in contender_runs)
-        print(f"{name:>7} runs: {times} s; CPU time (user+sys) {cpu} s; CPU stolen by the hypervisor {steal}")
-    ours, pandas = results["ours"], results["pandas"]
-    ratio = pandas["seconds"] / ours["seconds"]
-    print(f"ratio: druid-ingest is {ratio:.2f}x the speed of pandas+pandera on the same file")
-    if ours["invalid"] != pandas["invalid"] or ours["rows"] != pandas["rows"]:
-        print(f"note: counts differ (ours {int(ours['rows'])} rows, {int(ours['invalid'])} invalid; "
-              f"pandas {int(pandas['rows'])} rows, {int(pandas['invalid'])} invalid)")
+        print(f"{name:>8} runs: {times} s; CPU time (user+sys) {cpu} s; peak RSS {peaks} MB; "
+              f"CPU stolen by the hypervisor {steal}")
+    ours, bare = results["ours"], results["read_csv"]
+    if ours["rows"] != bare["rows"]:
+        print(f"note: row counts differ (ours {int(ours['rows'])}, read_csv {int(bare['rows'])})")
+    of_bare = bare["seconds"] / ours["seconds"]  # = our rows/s over the bare read's (same rows)
+    print(f"ratio: druid-ingest runs at {of_bare:.2f}x the rows/s of a bare Polars read_csv of the same file "
+          f"(ours takes {1 / of_bare:.2f}x its time)")
+    pandas = results.get("pandas")
+    if pandas is not None:
+        ratio = pandas["seconds"] / ours["seconds"]
+        print(f"ratio: druid-ingest is {ratio:.2f}x the speed of pandas+pandera on the same file")
+        if ours["invalid"] != pandas["invalid"] or ours["rows"] != pandas["rows"]:
+            print(f"note: counts differ (ours {int(ours['rows'])} rows, {int(ours['invalid'])} invalid; "
+                  f"pandas {int(pandas['rows'])} rows, {int(pandas['invalid'])} invalid)")
+    flat = flat_in_size(args.flat_rows, args.bad_fraction, args.repeat, args.batch_rows) if args.flat_rows else None
     rate = ours["rows"] / ours["seconds"] / 1e6
     print(verdict(rate >= TARGET_ROWS_PER_SECOND / 1e6, "ours >= 1.0M rows/s", f"{rate:.2f}M rows/s"))
     print(verdict(ours["peak_rss_mb"] < TARGET_PEAK_RSS_MB, "ours peak RSS < 1 GB", f"{ours['peak_rss_mb']:.0f} MB"))
-    print(verdict(ratio > 1, "ours faster than pandas+pandera", f"{ratio:.2f}x"))
+    print(verdict(of_bare >= TARGET_OF_BARE_READ, f"ours >= {TARGET_OF_BARE_READ} of a bare read_csv's rows/s",
+                  f"{of_bare:.2f}"))
+    if pandas is not None:
+        print(verdict(ratio > 1, "ours faster than pandas+pandera", f"{ratio:.2f}x"))
+    if flat is not None:
+        (small_rows, small), (large_rows, large) = flat
+        growth = large / small
+        print(verdict(max(small, large) < TARGET_PEAK_RSS_MB and max(growth, 1 / growth) <= TARGET_FLAT,
+                      f"ours peak RSS flat in file size (< 1 GB, x2 rows -> within {TARGET_FLAT - 1:.0%})",
+                      f"{small_rows:,} rows {small:.0f} MB, {large_rows:,} rows {large:.0f} MB ({growth - 1:+.1%})"))
 
+
+def flat_in_size(rows: int, bad_fraction: float, repeat: int, batch_rows: int | None) -> list[tuple[int, float]]:
+    """Ours' highest peak RSS over `repeat` fresh processes, on a file of `rows` rows and one of twice as many."""
+    sizes = (rows, 2 * rows)
+    paths = {size: make_file(size, bad_fraction) for size in sizes}
+    peaks: dict[int, list[float]] = {size: [] for size in sizes}
+    for _ in range(repeat):
+        for size in sizes:
+            peaks[size].append(measure("ours", paths[size], batch_rows)["peak_rss_mb"])
+    for size in sizes:
+        print(f"    ours on {size:,} rows ({paths[size].stat().st_size / 1e6:.0f} MB): peak RSS "
+              + " ".join(f"{peak:.0f}" for peak in peaks[size]) + " MB")
+    return [(size, max(peaks[size])) for size in sizes]
 
 if __name__ == "__main__":
     main()
