@@ -77,6 +77,9 @@ def transition(
         values.update(finished_at=func.now(), lease_owner=None, lease_expires_at=None)
     if target == JobState.submitting:
         values.setdefault("ready_at", func.now())  # the wait for a Druid task (and the coalescing window) starts
+    if target == JobState.indexing:
+        # The task was really submitted now (its slot was taken earlier): submissions are spaced from here.
+        values.setdefault("druid_submitted_at", func.now())
     result = session.execute(update(Job).where(*guard).values(**values).returning(Job.id))
     if result.first() is None:
         return False

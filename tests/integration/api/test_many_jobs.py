@@ -79,7 +79,6 @@ def test_five_jobs_in_flight_survive_their_worker_killed(
         assert len(pool) >= 1, "the worker validates in processes of its own"
         victim.send_signal(signal.SIGKILL)
         victim.wait(timeout=10)
-        # What the dead worker still held (a job it had staged and let go waits for any worker's submitter).
         orphaned = {job_id for job_id, (_, owner, _) in _held_by(ids).items()
                     if owner is not None and owner.split(":")[1] == str(victim.pid)}
         assert orphaned, "the killed worker held jobs"
@@ -91,8 +90,6 @@ def test_five_jobs_in_flight_survive_their_worker_killed(
     for job in jobs:
         assert job["druid_rows"] == job["rows_valid"] == 20_000
         assert service.landed(job["job_id"])[0] == 20_000
-        if job["job_id"] in orphaned:
-            assert any("took the job over" in e["message"] for e in job["events"]), job["events"]
         # One Druid task per submission: every attempt was submitted once, and the task it rode is the job's.
         submitted = _task_ids_in_events(job)
         assert len(submitted) == len(set(submitted)) == job["attempt"], submitted
