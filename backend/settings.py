@@ -64,7 +64,7 @@ class Settings(BaseSettings):
     druid_coalesce: bool = True
     druid_coalesce_window_s: float = Field(default=2.0, ge=0, le=3600)
     druid_coalesce_max_rows: int = Field(default=1_000_000, ge=1)
-    druid_coalesce_max_jobs: int = Field(default=1_000, ge=1, le=10_000)
+    druid_coalesce_max_jobs: int = Field(default=5_000, ge=1, le=10_000)
     # Transient faults (S3, PostgreSQL, Overlord unreachable or 5xx): retried with exponential backoff + jitter.
     transient_retry_attempts: int = Field(default=6, ge=1)
     transient_retry_base_s: float = 1.0

@@ -113,6 +113,15 @@ def members(session: Session, task_id: str) -> list[Job]:
     return list(session.scalars(select(Job).where(Job.druid_task_id == task_id).order_by(Job.created_at, Job.id)))
 
 
+def settled_members(session: Session, task_id: str) -> list[Job]:
+    """`members`, once no transaction still changes them: a cancel holds its job's row while it shuts the task
+    down, so the worker that sees the task end reads that job as cancelled, not as a member of a task that failed
+    on its own. Rows are share-locked in id order (like every batch that writes them)."""
+    locked = session.scalars(select(Job).where(Job.druid_task_id == task_id).order_by(Job.id)
+                             .with_for_update(read=True)).all()
+    return sorted(locked, key=lambda job: (job.created_at, job.id))
+
+
 def claim_orphaned_task(session: Session, worker_id: str, lease_seconds: float) -> str | None:
     """Take over the unfinished members of one Druid task whose worker let go (or died): all of them at once, so
     that a task is followed by one worker."""
@@ -147,8 +156,11 @@ def extend_leases(
     if not job_ids:
         return set()
     until = lease_until(session, lease_seconds)
+    # Rows locked in id order, as every batch of state changes locks them (jobs_repository.transition_many): a
+    # heartbeat over hundreds of jobs must not deadlock with a batch recording their outcomes.
+    held = select(Job.id).where(Job.id.in_(list(job_ids)), Job.lease_owner == worker_id).order_by(Job.id)
     return set(session.scalars(
-        update(Job).where(Job.id.in_(list(job_ids)), Job.lease_owner == worker_id)
+        update(Job).where(Job.id.in_(held.with_for_update().scalar_subquery()))
         .values(lease_expires_at=until).returning(Job.id)
     ).all())
 
@@ -161,8 +173,10 @@ def extend_task_leases(
     if not task_ids:
         return set()
     until = lease_until(session, lease_seconds)
+    held = (select(Job.id).where(Job.druid_task_id.in_(list(task_ids)), Job.lease_owner == worker_id)
+            .order_by(Job.id).with_for_update())
     return {task for task in session.scalars(
-        update(Job).where(Job.druid_task_id.in_(list(task_ids)), Job.lease_owner == worker_id)
+        update(Job).where(Job.id.in_(held.scalar_subquery()))
         .values(lease_expires_at=until).returning(Job.druid_task_id)
     ).all() if task is not None}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -35,3 +36,12 @@ def add_event(
     if at is not None:
         values["at"] = at
     session.execute(insert(JobEvent).values(**values))
+
+
+def add_events(session: Session, job_ids: Sequence[uuid.UUID], state: JobState, message: str,
+               details: dict[str, Any] | None = None) -> None:
+    """The same line in many jobs' histories, in one statement."""
+    if job_ids:
+        session.execute(insert(JobEvent), [
+            {"job_id": job_id, "state": state, "message": storable(message), "details": storable(details or {})}
+            for job_id in job_ids])

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import Table, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from backend.db.events_repository import add_event, storable
-from backend.db.models import InlineBody, Job
+from backend.db.models import InlineBody, Job, JobEvent
 from backend.vocabulary import TERMINAL_STATES, JobState, allowed_sources
 
 
@@ -87,6 +88,62 @@ def transition(
     return True
 
 
+@dataclass
+class Move:
+    """One job's part of `transition_many`: its event and the columns it sets (every Move of one call sets the
+    same columns)."""
+
+    job_id: uuid.UUID
+    event: str
+    details: dict[str, Any] = field(default_factory=dict)
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+def transition_many(session: Session, moves: Sequence[Move], target: JobState, *, lease_owner: str) -> set[uuid.UUID]:
+    """`transition` for many jobs in a few statements whatever their number (a batch of records posts, the
+    members of a shared Druid task): the guard locks the movable rows in id order (so two such batches, or a
+    batch and a heartbeat, never deadlock), one executemany moves them, one INSERT records their events.
+
+    Returns the ids moved; the others were moved by someone else (or lost) and nothing is recorded for them."""
+    if not moves:
+        return set()
+    movable = set(session.scalars(
+        select(Job.id).where(Job.id.in_([move.job_id for move in moves]),
+                             Job.state.in_(sorted(allowed_sources(target))), Job.lease_owner == lease_owner)
+        .order_by(Job.id).with_for_update()
+    ).all())
+    moving = sorted((move for move in moves if move.job_id in movable), key=lambda move: move.job_id)
+    if not moving:
+        return set()
+    columns = set(moving[0].fields)
+    if any(set(move.fields) != columns for move in moving):
+        raise ValueError("every Move of one transition_many sets the same columns")
+    values: dict[str, Any] = {"state": target, "updated_at": func.now(),
+                              **{name: bindparam(f"v_{name}") for name in sorted(columns)}}
+    if target in TERMINAL_STATES:
+        values.update(finished_at=func.now(), lease_owner=None, lease_expires_at=None)
+    if target == JobState.submitting and "ready_at" not in columns:
+        values["ready_at"] = func.now()
+    if target == JobState.indexing and "druid_submitted_at" not in columns:
+        values["druid_submitted_at"] = func.now()
+    table = Job.__table__
+    assert isinstance(table, Table)
+    session.connection().execute(
+        update(table).where(table.c.id == bindparam("m_id")).values(**values),
+        [{"m_id": move.job_id, **{f"v_{name}": _storable_field(name, value) for name, value in move.fields.items()}}
+         for move in moving],
+    )
+    session.execute(insert(JobEvent), [
+        {"job_id": move.job_id, "state": target, "message": storable(move.event), "details": storable(move.details)}
+        for move in moving
+    ])
+    return {move.job_id for move in moving}
+
+
+def _storable_field(name: str, value: Any) -> Any:
+    return storable(value) if name == "message" and isinstance(value, str) else value
+
+
 def update_fields(session: Session, job_id: uuid.UUID, lease_owner: str, **fields: Any) -> bool:
     """Update columns of a job this worker holds (progress, row counts)."""
     result = session.execute(
@@ -96,6 +153,18 @@ def update_fields(session: Session, job_id: uuid.UUID, lease_owner: str, **field
         .returning(Job.id)
     )
     return result.first() is not None
+
+
+def update_many_fields(session: Session, job_ids: Sequence[uuid.UUID], lease_owner: str, **fields: Any
+                       ) -> set[uuid.UUID]:
+    """`update_fields` with the same values for many jobs (rows locked in id order); returns those updated."""
+    if not job_ids:
+        return set()
+    held = (select(Job.id).where(Job.id.in_(list(job_ids)), Job.lease_owner == lease_owner)
+            .order_by(Job.id).with_for_update())
+    return set(session.scalars(
+        update(Job).where(Job.id.in_(held.scalar_subquery())).values(updated_at=func.now(), **fields)
+        .returning(Job.id)).all())
 
 
 # The states a worker drives a job through on its own (reading, validating, staging). From `submitting` on, a

@@ -20,6 +20,16 @@ def replace_errors(session: Session, job_id: uuid.UUID, rows: Iterable[dict[str,
         session.execute(insert(JobError), batch)
 
 
+def replace_errors_of_many(session: Session, samples: dict[uuid.UUID, list[dict[str, Any]]]) -> None:
+    """`replace_errors` for many jobs in two statements."""
+    if not samples:
+        return
+    session.execute(delete(JobError).where(JobError.job_id.in_(list(samples))))
+    batch = [{"job_id": job_id, **row} for job_id, rows in samples.items() for row in rows]
+    if batch:
+        session.execute(insert(JobError), batch)
+
+
 def list_errors(session: Session, job_id: uuid.UUID, limit: int, offset: int) -> Sequence[JobError]:
     return session.scalars(
         select(JobError)

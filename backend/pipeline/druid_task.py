@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from backend.db import druid_tasks_repository
+from backend.db import druid_tasks_repository, events_repository, jobs_repository
 from backend.db.models import Job
 from backend.db.session import session_scope
 from backend.druid.overlord import TaskStatus, build_segments_stats
@@ -65,6 +65,11 @@ class TaskRun:
         with session_scope() as session:
             return druid_tasks_repository.members(session, self.task_id)
 
+    def settled_members(self) -> list[Job]:
+        """All members once a cancel that is shutting the task down has recorded itself."""
+        with session_scope() as session:
+            return druid_tasks_repository.settled_members(session, self.task_id)
+
 
 def run_task(run: TaskRun) -> None:
     """Drive the task's members from wherever PostgreSQL says they are to their ends (or back to submitting)."""
@@ -86,13 +91,14 @@ def run_task(run: TaskRun) -> None:
         _after_failure(run, members, status, report, stats)
         return
     shared = len(run.all_members()) > 1
-    for job in members:
-        ctx.update_job(job.id, druid_row_stats=stats, progress=PROGRESS_INDEXED)
-        ctx.add_event(job.id, JobState.indexing,
-                      "Druid task succeeded; waiting for the rows to be queryable",
-                      {"task_id": task_id, "row_stats": stats, "duration_ms": status.duration_ms,
-                       **({"row_stats_of": "the whole shared task"} if shared else {})})
-    _receipts(ctx, members)
+    with session_scope() as session:
+        held = jobs_repository.update_many_fields(session, [job.id for job in members], ctx.worker_id,
+                                                  druid_row_stats=stats, progress=PROGRESS_INDEXED)
+        events_repository.add_events(
+            session, sorted(held), JobState.indexing, "Druid task succeeded; waiting for the rows to be queryable",
+            {"task_id": task_id, "row_stats": stats, "duration_ms": status.duration_ms,
+             **({"row_stats_of": "the whole shared task"} if shared else {})})
+    _receipts(ctx, [job for job in members if job.id in held])
 
 
 def _submit(run: TaskRun, members: list[Job]) -> list[Job]:
@@ -121,27 +127,21 @@ def _submit(run: TaskRun, members: list[Job]) -> list[Job]:
         )
         ctx.check_lease()
         ctx.overlord.submit_task(spec)
-        how = "Submitted"
-    else:
-        how = f"Druid task {task_id} was already submitted ({existing.status}); following it."
     others = len(everyone) - 1
-    cancelled_meanwhile = False
-    for job in members:
-        if job.state != JobState.submitting:
-            continue
-        if how == "Submitted":
-            message = (f"Submitted in Druid task {task_id} with {others} other job{'s' if others != 1 else ''}"
-                       if others else f"Submitted Druid task {task_id}")
-        else:
-            message = how
-        try:
-            ctx.transition(job.id, JobState.indexing, message,
-                           {"task_id": task_id, "datasource": job.datasource, "inputs": job.staged_keys,
-                            "jobs_in_task": others + 1},
-                           progress=PROGRESS_SUBMITTED)
-        except LeaseLost:
-            cancelled_meanwhile = cancelled_meanwhile or ctx.load_state(job.id) == JobState.cancelled
-    if cancelled_meanwhile:
+    if existing is not None:
+        message = f"Druid task {task_id} was already submitted ({existing.status}); following it."
+    elif others:
+        message = f"Submitted in Druid task {task_id} with {others} other job{'s' if others != 1 else ''}"
+    else:
+        message = f"Submitted Druid task {task_id}"
+    submitting = [job for job in members if job.state == JobState.submitting]
+    with session_scope() as session:
+        moved = jobs_repository.transition_many(session, [
+            jobs_repository.Move(job.id, message, {"task_id": task_id, "datasource": job.datasource,
+                                                   "inputs": job.staged_keys, "jobs_in_task": others + 1},
+                                 {"progress": PROGRESS_SUBMITTED})
+            for job in submitting], JobState.indexing, lease_owner=ctx.worker_id)
+    if any(ctx.load_state(job.id) == JobState.cancelled for job in submitting if job.id not in moved):
         # A member was cancelled while the task was being submitted: a cancelled job must not land rows, so the
         # task goes; the others are sent again (_after_failure) once Druid says it ended.
         ctx.overlord.shutdown_task(task_id)
@@ -152,7 +152,11 @@ def _after_failure(
     run: TaskRun, members: list[Job], status: TaskStatus, report: dict[str, Any], stats: dict[str, Any] | None
 ) -> None:
     ctx, task_id = run.ctx, run.task_id
-    everyone = run.all_members()
+    everyone = run.settled_members()
+    held = {job.id for job in members}
+    members = [job for job in everyone if job.id in held and job.state not in TERMINAL_STATES]
+    if not members:
+        return  # cancelled meanwhile
     reason = str(report.get("errorMsg") or status.error_message or "Druid reported the task FAILED")
     if len(everyone) == 1:
         job = members[0]
@@ -243,10 +247,8 @@ def _receipts(ctx: StepContext, members: list[Job]) -> None:
     while waiting:
         ctx.check_lease()
         seen = _rows_in_druid(ctx, list(waiting.values()))
-        for job_id, job in list(waiting.items()):
-            if seen.get(job_id, 0) == job.rows_valid:
-                del waiting[job_id]
-                _succeed(ctx, job, seen.get(job_id, 0))
+        exact = [waiting.pop(job_id) for job_id, job in list(waiting.items()) if seen.get(job_id, 0) == job.rows_valid]
+        _succeed(ctx, exact)
         if waiting and time.monotonic() > deadline:
             break
         if waiting:
@@ -261,11 +263,16 @@ def _receipts(ctx: StepContext, members: list[Job]) -> None:
         ))
 
 
-def _succeed(ctx: StepContext, job: Job, druid_rows: int) -> None:
-    with contextlib.suppress(LeaseLost):  # taken over meanwhile: its new holder comes to the same receipt
-        ctx.transition(job.id, JobState.succeeded, f"{druid_rows} rows are queryable in Druid",
-                       {"druid_rows": druid_rows, "rows_valid": job.rows_valid, "task_id": job.druid_task_id},
-                       druid_rows=druid_rows, progress=100)
+def _succeed(ctx: StepContext, jobs: list[Job]) -> None:
+    """Jobs whose rows are all queryable (their count equals rows_valid); one taken over meanwhile is left to its
+    new holder, which comes to the same receipt."""
+    with session_scope() as session:
+        jobs_repository.transition_many(session, [
+            jobs_repository.Move(job.id, f"{job.rows_valid} rows are queryable in Druid",
+                                 {"druid_rows": job.rows_valid, "rows_valid": job.rows_valid,
+                                  "task_id": job.druid_task_id},
+                                 {"druid_rows": job.rows_valid, "progress": 100})
+            for job in jobs], JobState.succeeded, lease_owner=ctx.worker_id)
 
 
 def _end_member(ctx: StepContext, job: Job, error: IngestError) -> None:

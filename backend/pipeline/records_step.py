@@ -66,9 +66,8 @@ def validate_records(ctx: StepContext, job_ids: list[uuid.UUID]) -> list[uuid.UU
                 _upload_reports(ctx, by_id[job_id], result, folder)
         ctx.check_lease()
         with session_scope() as session:
-            for job_id, result in outcome.jobs.items():
-                _record(session, ctx, by_id[job_id], result, staged_key, outcome.staged_format.value,
-                        schema.granularity.segment, len(outcome.jobs))
+            _record(session, ctx, [(by_id[job_id], result) for job_id, result in outcome.jobs.items()], staged_key,
+                    outcome.staged_format.value, schema.granularity.segment)
     return alone
 
 
@@ -81,33 +80,41 @@ def _upload_reports(ctx: StepContext, job: Job, result: JobOutcome, folder: Path
 
 
 def _record(
-    session: Session, ctx: StepContext, job: Job, result: JobOutcome, staged_key: str | None, staged_format: str,
-    segment: SegmentGranularity, batch_size: int,
+    session: Session, ctx: StepContext, results: list[tuple[Job, JobOutcome]], staged_key: str | None,
+    staged_format: str, segment: SegmentGranularity,
 ) -> None:
-    """One job's outcome; a job no longer held (cancelled meanwhile) is left as it is."""
-    tally = result.tally
-    counts = {"rows_total": tally.rows_total, "rows_valid": tally.rows_valid, "rows_invalid": tally.rows_invalid,
-              "errors_total": tally.errors_total}
-    summary = f"{tally.rows_invalid} of {tally.rows_total} rows failed validation ({tally.errors_total} errors)"
-    rejected = bool(tally.rows_invalid) and (job.on_invalid == OnInvalid.reject or tally.rows_valid == 0)
-    row_errors_repository.replace_errors(session, job.id, (error_row(e) for e in tally.error_sample))
-    together = {"validated_with": batch_size - 1} if batch_size > 1 else {}
-    if rejected:
-        why = "policy is reject: nothing was ingested" if tally.rows_valid else "no valid rows are left"
-        moved = jobs_repository.transition(
-            session, job.id, JobState.rejected, f"{summary}; {why}.", details={**counts, **together},
-            lease_owner=ctx.worker_id, code=ErrorCode.validation_failed.value, message=f"{summary}; {why}.",
-            progress=100, **counts)
-        return
-    skipped = f"; {summary}, skipped" if tally.rows_invalid else ""
-    moved = jobs_repository.transition(
-        session, job.id, JobState.staging, f"Validated: {tally.rows_valid} valid rows{skipped}",
-        details={**counts, **together}, lease_owner=ctx.worker_id, progress=PROGRESS_VALIDATED, **counts)
-    assert staged_key is not None and tally.min_ts is not None and tally.max_ts is not None
-    intervals = replace_intervals(tally.min_ts, tally.max_ts, segment)
-    if moved:
-        jobs_repository.transition(
-            session, job.id, JobState.submitting, f"Staged {tally.rows_valid} rows for Druid",
-            details={"staged_key": staged_key, "intervals": intervals, "staged_with": batch_size - 1},
-            lease_owner=ctx.worker_id, staged_keys=[staged_key], replace_intervals=intervals,
-            progress=PROGRESS_STAGED, staged_format=staged_format)
+    """Every job's outcome, in a few statements for the whole batch; a job no longer held (cancelled meanwhile)
+    is left as it is."""
+    together = {"validated_with": len(results) - 1} if len(results) > 1 else {}
+    row_errors_repository.replace_errors_of_many(
+        session, {job.id: [error_row(e) for e in result.tally.error_sample] for job, result in results})
+    rejected: list[jobs_repository.Move] = []
+    validated: list[jobs_repository.Move] = []
+    staged: list[jobs_repository.Move] = []
+    for job, result in results:
+        tally = result.tally
+        counts = {"rows_total": tally.rows_total, "rows_valid": tally.rows_valid,
+                  "rows_invalid": tally.rows_invalid, "errors_total": tally.errors_total}
+        summary = f"{tally.rows_invalid} of {tally.rows_total} rows failed validation ({tally.errors_total} errors)"
+        if tally.rows_invalid and (job.on_invalid == OnInvalid.reject or tally.rows_valid == 0):
+            why = "policy is reject: nothing was ingested" if tally.rows_valid else "no valid rows are left"
+            rejected.append(jobs_repository.Move(
+                job.id, f"{summary}; {why}.", {**counts, **together},
+                {"code": ErrorCode.validation_failed.value, "message": f"{summary}; {why}.", "progress": 100,
+                 **counts}))
+            continue
+        skipped = f"; {summary}, skipped" if tally.rows_invalid else ""
+        validated.append(jobs_repository.Move(
+            job.id, f"Validated: {tally.rows_valid} valid rows{skipped}", {**counts, **together},
+            {"progress": PROGRESS_VALIDATED, **counts}))
+        assert staged_key is not None and tally.min_ts is not None and tally.max_ts is not None
+        intervals = replace_intervals(tally.min_ts, tally.max_ts, segment)
+        staged.append(jobs_repository.Move(
+            job.id, f"Staged {tally.rows_valid} rows for Druid",
+            {"staged_key": staged_key, "intervals": intervals, "staged_with": len(results) - 1},
+            {"staged_keys": [staged_key], "replace_intervals": intervals, "progress": PROGRESS_STAGED,
+             "staged_format": staged_format}))
+    jobs_repository.transition_many(session, rejected, JobState.rejected, lease_owner=ctx.worker_id)
+    moved = jobs_repository.transition_many(session, validated, JobState.staging, lease_owner=ctx.worker_id)
+    jobs_repository.transition_many(session, [move for move in staged if move.job_id in moved], JobState.submitting,
+                                    lease_owner=ctx.worker_id)

@@ -181,11 +181,12 @@ class Worker:
         """Small records posts validated together; any the batch leaves are let go, still `validating`, and
         claimed again one by one (the single path names exactly what is wrong with them)."""
         def step() -> bool:
+            started = {"worker": self.worker_id, "together_with": len(job_ids) - 1}
             with session_scope() as session:
-                for job_id in job_ids:
-                    jobs_repository.transition(session, job_id, JobState.validating, "Validation started",
-                                               details={"worker": self.worker_id, "together_with": len(job_ids) - 1},
-                                               lease_owner=self.worker_id, progress=1)
+                jobs_repository.transition_many(
+                    session, [jobs_repository.Move(job_id, "Validation started", started, {"progress": 1})
+                              for job_id in job_ids],
+                    JobState.validating, lease_owner=self.worker_id)
             self.cpu.validate_records(job_ids, self.worker_id, ctx.lease_lost)
             return False
 
