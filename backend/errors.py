@@ -23,6 +23,10 @@ class ErrorCode(StrEnum):
     datasource_exists = "datasource_exists"
     datasource_deleted = "datasource_deleted"
     body_too_large = "body_too_large"  # a JSON request body over its endpoint's limit
+    not_authenticated = "not_authenticated"  # no credentials, or ones that prove nothing (bad, expired, revoked)
+    forbidden = "forbidden"  # authenticated, without the permission the route needs (named in the details)
+    too_many_attempts = "too_many_attempts"  # sign-in refused for a while after repeated failures
+    user_exists = "user_exists"
     # Data problems: the job ends `rejected`.
     unsupported_format = "unsupported_format"
     empty_file = "empty_file"
@@ -58,6 +62,10 @@ _HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.datasource_exists: 409,
     ErrorCode.datasource_deleted: 409,
     ErrorCode.body_too_large: 413,
+    ErrorCode.not_authenticated: 401,
+    ErrorCode.forbidden: 403,
+    ErrorCode.too_many_attempts: 429,
+    ErrorCode.user_exists: 409,
     ErrorCode.unsupported_format: 415,
     ErrorCode.empty_file: 422,
     ErrorCode.no_data_rows: 422,

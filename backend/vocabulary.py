@@ -7,6 +7,7 @@ the API's OpenAPI document types the matching fields as enums, so every client s
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
 
@@ -68,3 +69,40 @@ class Mode(StrEnum):
     # Upper-case member names: a member called `replace` would shadow str.replace.
     APPEND = "append"
     REPLACE = "replace"
+
+
+class Role(StrEnum):
+    """A user's role on one datasource; each includes the ones before it."""
+
+    read = "read"  # its jobs, events, errors, rejects and schema
+    upload = "upload"  # + uploads, records, cancel and retry of its jobs
+    manage = "manage"  # + schema versions, settings, delete, grants, Druid operations
+
+    @property
+    def rank(self) -> int:
+        return _ROLE_RANK[self]
+
+    def includes(self, other: Role) -> bool:
+        return self.rank >= other.rank
+
+
+_ROLE_RANK = {Role.read: 1, Role.upload: 2, Role.manage: 3}
+
+
+class Via(StrEnum):
+    """How a request's caller proved who they are."""
+
+    password = "password"  # noqa: S105 - the way of signing in, not a secret
+    session = "session"  # the web page's cookie
+    key = "key"
+    sso = "sso"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asked for a change, for the audit log (services record it; they never decide permissions with it)."""
+
+    username: str | None
+    via: Via | None
+    client_address: str | None = None
+    request_id: str | None = None
