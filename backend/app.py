@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,7 +15,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from backend.api import datasources, health, infer, jobs, metrics, records, uploads
+from backend.api import audit, auth, datasources, grants, health, infer, jobs, keys, metrics, records, uploads, users
+from backend.api.access.audit_trail import AuditTrailMiddleware
+from backend.api.access.permissions import PUBLIC, requires
 from backend.api.allowed_methods import METHODS, PAGE_PATH, methods_serving
 from backend.api.body_limit import JsonBodyLimit
 from backend.api.error_handlers import install_error_handlers
@@ -22,10 +25,12 @@ from backend.api.request_id import RequestIdMiddleware
 from backend.db.async_pool import new_pool
 from backend.errors import ErrorCode, IngestError
 from backend.logging_setup import configure_logging
+from backend.pipeline.accounts import ensure_admin
 from backend.pipeline.datasources import keep_registering, register_builtin_datasources
 from backend.pipeline.retry import is_transient
 from backend.settings import REPO_ROOT, get_settings
 
+log = logging.getLogger("backend.api")
 FRONTEND_DIST = REPO_ROOT / "frontend" / "dist"
 _API_PREFIXES = ("api/", "health", "ready", "metrics", "docs", "openapi.json")
 
@@ -37,6 +42,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     stop_registering = threading.Event()
     try:
         await run_in_threadpool(register_builtin_datasources)
+        if settings.bootstrap_admin_username and settings.bootstrap_admin_password:
+            await run_in_threadpool(_bootstrap_admin, settings.bootstrap_admin_username,
+                                    settings.bootstrap_admin_password)
     except Exception as exc:
         if not is_transient(exc):
             raise
@@ -57,6 +65,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.status_pool.close()
 
 
+def _bootstrap_admin(username: str, password: str) -> None:
+    """Containers: INGEST_BOOTSTRAP_ADMIN_* make an admin on the first start, when no active admin exists yet."""
+    if ensure_admin(username, password):
+        log.info("bootstrap admin created", extra={"username": username})
+
+
 def create_app() -> FastAPI:
     app = FastAPI(
         title="druid-ingest",
@@ -66,8 +80,9 @@ def create_app() -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(JsonBodyLimit)
+    app.add_middleware(AuditTrailMiddleware)  # inside RequestIdMiddleware: the request id is set when it records
     app.add_middleware(RequestIdMiddleware)
-    for module in (uploads, records, jobs, infer, datasources, health, metrics):
+    for module in (uploads, records, jobs, infer, datasources, grants, health, metrics, auth, users, keys, audit):
         app.include_router(module.router)
     if (FRONTEND_DIST / "index.html").is_file():
         _mount_frontend(app, FRONTEND_DIST)
@@ -81,7 +96,7 @@ def _mount_frontend(app: FastAPI, dist: Path) -> None:
 
     # Every method, so that this route (last in order) decides what a request no other route served gets: 405 with
     # Allow for a path another method serves (GET /api/v1/uploads), 404 for an unknown API path, else the page.
-    @app.api_route(PAGE_PATH, methods=list(METHODS), include_in_schema=False)
+    @app.api_route(PAGE_PATH, methods=list(METHODS), include_in_schema=False, dependencies=[requires(PUBLIC)])
     def page(request: Request, path: str) -> FileResponse:
         allowed = methods_serving(request)
         if allowed:

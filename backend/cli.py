@@ -1,4 +1,5 @@
-"""The command line: serve, worker, migrate, push (upload + wait), jobs, status, datasource, demo, app."""
+"""The command line: serve, worker, migrate, push (upload + wait), jobs, status, datasource, login, keys, users, demo,
+app."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from backend.cli_access import add_access_commands
 from backend.cli_datasource import add_datasource_commands
 from backend.display import display_text
 from backend.settings import REPO_ROOT, get_settings
@@ -65,10 +67,18 @@ def _api_url(args: argparse.Namespace) -> str:
     return str(args.api or f"http://{settings.api_host}:{settings.api_port}")
 
 
-def cmd_push(args: argparse.Namespace) -> int:
-    from backend.client import ApiError, IngestClient
+def _client(args: argparse.Namespace) -> Any:
+    """The API client with the CLI's key (--api-key, INGEST_API_KEY, or the one `druid-ingest login` stored)."""
+    from backend.client import IngestClient, api_key_for
 
-    client = IngestClient(_api_url(args))
+    url = _api_url(args)
+    return IngestClient(url, api_key=api_key_for(args.api_key, url))
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    from backend.client import ApiError
+
+    client = _client(args)
     path = Path(args.file)
     started = time.monotonic()
 
@@ -118,9 +128,7 @@ def _print_errors(errors: dict[str, Any]) -> None:
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:
-    from backend.client import IngestClient
-
-    listing = IngestClient(_api_url(args)).jobs(limit=args.limit)
+    listing = _client(args).jobs(limit=args.limit)
     for job in listing["items"]:
         print(f"{job['job_id']}  {job['state']:<11} {job['datasource']:<10} {job['rows_valid'] or '-':>9}  "
               f"{_shown(job['filename'])}")
@@ -128,9 +136,8 @@ def cmd_jobs(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from backend.client import IngestClient
 
-    job = IngestClient(_api_url(args)).job(args.job_id)
+    job = _client(args).job(args.job_id)
     print(f"{job['job_id']}: {job['state']} {job['code'] or ''} {_shown(job['message'])}".rstrip())
     print(f"  file: {_shown(job['filename'])} ({job['datasource']}, {job['size_bytes']} bytes)")
     for event in job["events"]:
@@ -224,7 +231,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     start_app()
-    client = IngestClient(_api_url(args))
+    key = _demo_key() if settings.auth_required else None
+    client = IngestClient(_api_url(args), api_key=key)
     sample = REPO_ROOT / "samples" / "sales_sample.csv"
     # force: the demo may run again on the same database, and the sample's bytes never change.
     accepted = client.upload(sample, {"datasource": "sales", "force": "true"})
@@ -237,7 +245,35 @@ def cmd_demo(args: argparse.Namespace) -> int:
     rows = broker.query(f'SELECT COUNT(*) AS "rows" FROM "sales" WHERE "{LINEAGE_COLUMN}" = ?', [job["job_id"]])
     print(f"Druid SQL: SELECT COUNT(*) FROM sales WHERE {LINEAGE_COLUMN} = '{job['job_id']}' -> {rows[0]['rows']}")
     print(f"web page: http://{settings.api_host}:{settings.api_port}/jobs/{job['job_id']}")
+    if settings.auth_required:
+        print(f"sign in to the page as {DEMO_ADMIN} with the password {DEMO_PASSWORD} (a demo account: "
+              "`druid-ingest users create-admin` makes real ones)")
     return 0
+
+
+# The demo's own admin, to sign in to the page after `make demo` on a laptop. Its password is printed, so it is no
+# secret: the demo refuses to run with INGEST_ENV=production.
+DEMO_ADMIN = "demo-admin"
+DEMO_PASSWORD = "demo-password-1234"  # noqa: S105 - printed for the person running the demo
+
+
+def _demo_key() -> str:
+    """The demo admin (created, or its password reset) and a fresh key of theirs for the demo's upload."""
+    from backend.errors import IngestError
+    from backend.pipeline import accounts
+    from backend.vocabulary import Actor
+
+    if get_settings().env == "production":
+        raise SystemExit("druid-ingest demo: not with INGEST_ENV=production (it creates an admin whose password "
+                         "it prints); use `druid-ingest users create-admin`")
+    actor = Actor("druid-ingest demo", None)
+    try:
+        user = accounts.create_user(actor, DEMO_ADMIN, DEMO_PASSWORD, "Demo administrator", is_admin=True)
+    except IngestError:
+        user = accounts.update_user(actor, DEMO_ADMIN, accounts.UserChange(password=DEMO_PASSWORD, active=True,
+                                                                           is_admin=True))
+    _, secret = accounts.create_key(actor, user.id, "make demo", ["read", "upload"], None)
+    return secret
 
 
 OPENAPI_DOCUMENT = REPO_ROOT / "docs" / "openapi.json"
@@ -302,6 +338,8 @@ def cmd_app(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="druid-ingest", description=__doc__)
+    parser.add_argument("--api-key", help="the API key to send (default: INGEST_API_KEY, else the one `druid-ingest "
+                                          "login` stored for the API)")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the HTTP API")
     serve.add_argument("--host")
@@ -342,6 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
     supervised.add_argument("target", choices=["worker"])
     supervised.set_defaults(func=cmd_supervise)
     add_datasource_commands(sub, _api_url)
+    add_access_commands(sub, _api_url)
     app = sub.add_parser("app", help="start or stop the background API + worker")
     app.add_argument("action", choices=["up", "down"])
     app.set_defaults(func=cmd_app)

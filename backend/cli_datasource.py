@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from backend.client import ApiError, IngestClient
+from backend.client import ApiError, IngestClient, api_key_for
 from backend.display import display_text
 
 _COMPATIBILITY = ["BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FULL", "NONE"]
@@ -58,7 +58,8 @@ def add_datasource_commands(sub: Any, api_url: Callable[[argparse.Namespace], st
     delete.add_argument("name")
     for command in commands.choices.values():
         command.add_argument("--api", help="API base URL (default from INGEST_API_HOST/PORT)")
-    parser.set_defaults(func=lambda args: run(args, IngestClient(api_url(args))))
+    parser.set_defaults(func=lambda args: run(args, IngestClient(api_url(args), api_key=api_key_for(
+        getattr(args, "api_key", None), api_url(args)))))
     return parser
 
 

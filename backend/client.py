@@ -1,7 +1,10 @@
-"""A small HTTP client for the API, used by the command line: streamed uploads and waiting on jobs."""
+"""A small HTTP client for the API, used by the command line: streamed uploads and waiting on jobs; and the API key
+the CLI sends (--api-key, INGEST_API_KEY, or the one `druid-ingest login` stored, 0600)."""
 
 from __future__ import annotations
 
+import json
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,10 +24,12 @@ class ApiError(Exception):
 
 
 class IngestClient:
-    def __init__(self, base_url: str, timeout_s: float = 30.0) -> None:
+    def __init__(self, base_url: str, timeout_s: float = 30.0, api_key: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
         self.http = requests.Session()
+        if api_key:
+            self.http.headers["Authorization"] = f"Bearer {api_key}"
 
     def _json(self, response: requests.Response) -> dict[str, Any]:
         try:
@@ -140,3 +145,43 @@ class _MultipartBody:
             size = len(self.pending)
         out, self.pending = self.pending[:size], self.pending[size:]
         return out
+
+
+# --- the CLI's stored key ---------------------------------------------------------------------------------------
+
+def credentials_file() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "druid-ingest" / "credentials.json"
+
+
+def _stored() -> dict[str, Any]:
+    path = credentials_file()
+    try:
+        stored = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return stored if isinstance(stored, dict) else {}
+
+
+def store_key(api_url: str, username: str, key: str) -> Path:
+    """Keep the key for this API, in a file created 0600 (never readable by others, not even for a moment)."""
+    path = credentials_file()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    stored = _stored()
+    stored[api_url] = {"username": username, "api_key": key}
+    descriptor = os.open(path.with_suffix(".tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as out:
+        json.dump(stored, out, indent=2)
+    path.with_suffix(".tmp").replace(path)
+    path.chmod(0o600)
+    return path
+
+
+def api_key_for(explicit: str | None, api_url: str) -> str | None:
+    """The key to send: `explicit` (--api-key), else INGEST_API_KEY, else the one stored for this API."""
+    if explicit:
+        return explicit
+    if os.environ.get("INGEST_API_KEY"):
+        return os.environ["INGEST_API_KEY"]
+    entry = _stored().get(api_url)
+    return str(entry["api_key"]) if isinstance(entry, dict) and entry.get("api_key") else None

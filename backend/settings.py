@@ -14,6 +14,8 @@ from sqlalchemy.exc import ArgumentError
 from backend.cpu_priority import BatchPriority
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+_DEFAULT_SECRET_KEY = "development-only-secret-change-me-in-production"  # noqa: S105 - refused in production
+_MIN_SECRET_KEY_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -86,6 +88,30 @@ class Settings(BaseSettings):
     max_infer_bytes: int = 256 * 1024**2
     max_infer_rows: int = Field(default=100_000, ge=1)
 
+    # Access control (backend.api.access). secret_key signs the web page's session tokens: production refuses
+    # the default and anything shorter than 32 characters.
+    auth_required: bool = True
+    secret_key: str = _DEFAULT_SECRET_KEY
+    session_token_s: float = Field(default=900.0, ge=60, le=86_400)  # a cookie token's life, renewed while in use
+    session_max_s: float = Field(default=12 * 3600.0, ge=300, le=30 * 86_400)  # a sign-in's life however active
+    metrics_public: bool = False
+    # Failed sign-ins: `login_max_failures` within `login_window_s` for one username or one address lock it out
+    # for `login_lockout_s` (429); every failure before that is slowed a little more.
+    login_max_failures: int = Field(default=10, ge=1, le=1000)
+    login_window_s: float = Field(default=900.0, ge=1)
+    login_lockout_s: float = Field(default=900.0, ge=1)
+    # Single sign-on (optional): bearer JWTs of this OIDC issuer, for this audience; the keys come from the
+    # issuer's discovery document unless oidc_jwks_url is set. oidc_roles_claim holds a list such as
+    # ["admin"] or ["sales:upload", "events:read"]; oidc_username_claim names the user (default: `sub`).
+    oidc_issuer: str = ""  # empty: single sign-on off
+    oidc_audience: str = "druid-ingest"
+    oidc_jwks_url: str = ""  # empty: from the issuer's discovery document
+    oidc_roles_claim: str = "druid_ingest_roles"
+    oidc_username_claim: str = "preferred_username"
+    # Containers: an admin created on first start when none exists (the password is never logged).
+    bootstrap_admin_username: str = ""
+    bootstrap_admin_password: str = ""
+
     # Worker.
     worker_lease_s: float = 30.0
     worker_heartbeat_s: float = 5.0
@@ -152,6 +178,8 @@ def default_credentials_in_use(settings: Settings) -> list[str]:
     for name in ("s3_access_key", "s3_secret_key"):
         if getattr(settings, name) == defaults[name].default:
             shipped.append(f"INGEST_{name.upper()}")
+    if settings.secret_key == _DEFAULT_SECRET_KEY or len(settings.secret_key) < _MIN_SECRET_KEY_LENGTH:
+        shipped.append(f"INGEST_SECRET_KEY ({_MIN_SECRET_KEY_LENGTH}+ characters)")
     return shipped
 
 

@@ -67,6 +67,21 @@ def ensure_database(database_url: str, log: Path) -> None:
         raise SystemExit(f"migrating {url.database} exited {done.returncode} (see {log})")
 
 
+def bench_key(database_url: str | None = None) -> str:
+    """An admin API key for the bench's requests: access control stays on (the product's default), so every
+    figure includes checking a key. Made through the CLI, straight in PostgreSQL (`users create-admin --reset`,
+    `keys create --user`), on `database_url` (default: the main database)."""
+    env = {**os.environ, "BENCH_ADMIN_PASSWORD": "bench-admin-password"}
+    if database_url:
+        env["INGEST_DATABASE_URL"] = database_url
+    cli = [sys.executable, "-m", "backend.cli"]
+    subprocess.run([*cli, "users", "create-admin", "--username", "bench-admin", "--password-env",
+                    "BENCH_ADMIN_PASSWORD", "--reset"], env=env, cwd=REPO_ROOT, check=True, capture_output=True)
+    made = subprocess.run([*cli, "keys", "create", "--user", "bench-admin", "--name", "bench", "--scope", "admin",
+                           "--scope", "metrics"], env=env, cwd=REPO_ROOT, check=True, capture_output=True, text=True)
+    return made.stdout.strip()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -48,6 +48,7 @@ import uvloop
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.bench_service import bench_key  # noqa: E402 - needs REPO on the path
 from bench.machine import machine_ticks, steal_share  # noqa: E402 - needs REPO on the path
 
 TERMINAL = {"succeeded", "rejected", "failed", "cancelled"}
@@ -112,7 +113,11 @@ async def generate_load(url: str, rate: float, duration_s: float, connections: i
     if host not in LOOPBACK:
         raise SystemExit(f"refusing to load {host}: loopback only")
     target = parts.path or "/"
-    request = f"GET {target} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: application/json\r\n\r\n".encode()
+    # The bench admin's key (access control stays on, as by default): every request is authenticated.
+    key = os.environ.get("BENCH_API_KEY")
+    authorization = f"Authorization: Bearer {key}\r\n" if key else ""
+    request = (f"GET {target} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: application/json\r\n{authorization}"
+               "\r\n").encode()
     # perf_counter, not loop.time(): uvloop's loop clock ticks in whole milliseconds.
     clock = time.perf_counter
     idle: asyncio.Queue[Connection] = asyncio.Queue()
@@ -302,7 +307,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"machine: {os.cpu_count()} CPUs, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min)")
     api = start([sys.executable, "-m", "backend.cli", "serve", "--port", str(port)], env, logs / "bench-status-api.log")
     worker = start([sys.executable, "-m", "backend.cli", "worker"], env, logs / "bench-status-worker.log")
-    client = IngestClient(url)
+    os.environ["BENCH_API_KEY"] = bench_key()  # the main database's, which this bench's API uses
+    client = IngestClient(url, api_key=os.environ["BENCH_API_KEY"])
     job_id: str | None = None
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -475,7 +481,6 @@ def print_slices(result: LoadResult, watch: JobWatch, slice_s: float = 5.0) -> N
 
 def finish(args: argparse.Namespace, client: Any, job_id: str) -> None:
     """Leave the shared stack as found: wait for the job (--finish) or cancel it."""
-    import requests
 
     try:
         if args.finish:
@@ -483,7 +488,7 @@ def finish(args: argparse.Namespace, client: Any, job_id: str) -> None:
         else:
             job = client.job(job_id)
             if job["state"] not in TERMINAL:
-                requests.post(f"{client.base_url}/api/v1/jobs/{job_id}/cancel", timeout=30)
+                client.call("POST", f"/api/v1/jobs/{job_id}/cancel")
                 job = client.job(job_id)
         print(f"job {job_id} afterwards: {job['state']} {job.get('code') or ''}".rstrip())
     except Exception as exc:  # report and carry on stopping the processes

@@ -58,7 +58,7 @@ sys.path.insert(0, str(REPO))
 
 from backend.client import IngestClient  # noqa: E402 - needs REPO on the path
 from backend.settings import Settings  # noqa: E402
-from bench.bench_service import RssPeak, Service, bench_database_url, ensure_database  # noqa: E402
+from bench.bench_service import RssPeak, Service, bench_database_url, bench_key, ensure_database  # noqa: E402
 from bench.machine import machine_ticks, steal_share  # noqa: E402
 from bench.plain_druid import Druid, delete_object, plain_spec, put_file  # noqa: E402
 
@@ -106,6 +106,10 @@ class Verdicts:
     @property
     def failed(self) -> bool:
         return any(line.startswith("FAIL") for line in self.lines)
+
+
+# The bench admin's key, sent with every request (access control stays on, as by default).
+AUTHORIZATION: dict[str, str] = {}
 
 
 @dataclass
@@ -168,7 +172,7 @@ class Api:
         unfinished = [job["job_id"] for job in self.jobs(datasource) if job["state"] not in TERMINAL]
         if unfinished:
             with ThreadPoolExecutor(8) as pool:
-                list(pool.map(lambda job_id: requests.post(f"{self.url}/api/v1/jobs/{job_id}/cancel", timeout=60),
+                list(pool.map(lambda job_id: self.http.post(f"{self.url}/api/v1/jobs/{job_id}/cancel", timeout=60),
                               unfinished))
         return len(unfinished)
 
@@ -276,6 +280,7 @@ def upload_files(url: str, datasource: str, files: list[SmallFile]) -> dict[str,
         session = getattr(local, "session", None)
         if session is None:
             session = local.session = requests.Session()
+            session.headers.update(AUTHORIZATION)
         response = session.post(f"{url}/api/v1/uploads", files={"file": (item.name, item.content, "text/csv")},
                                 data={"datasource": datasource}, timeout=300)
         return item.name, response.status_code, response.text
@@ -458,7 +463,8 @@ def post_records(port: int, datasource: str, bodies: list[bytes]) -> Posts:
                 break
             started = time.perf_counter()
             try:
-                connection.request("POST", path, body=bodies[i], headers={"Content-Type": "application/json"})
+                connection.request("POST", path, body=bodies[i],
+                                   headers={"Content-Type": "application/json", **AUTHORIZATION})
                 response = connection.getresponse()
                 response.read()
                 statuses[i] = response.status
@@ -708,7 +714,9 @@ def main() -> int:
     rss: dict[str, str] = {}
     try:
         service.start_api()
+        AUTHORIZATION["Authorization"] = f"Bearer {bench_key(database_url)}"
         api = Api(service.url)
+        api.http.headers.update(AUTHORIZATION)
         print(f"API {service.url} (pid {service.api.pid if service.api else '?'}), database "
               f"{database_url.rsplit('/', 1)[-1]}", flush=True)
         parts: dict[int, Callable[[], None]] = {}

@@ -19,6 +19,12 @@ from pathlib import Path
 import requests
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench.bench_service import bench_key  # noqa: E402 - needs REPO on the path
+
+# The bench admin's key, sent with every request (access control stays on, as by default).
+AUTHORIZATION: dict[str, str] = {}
 PORT = 18_799
 TARGET_PEAK_RSS_MB = 200
 # "Flat in file size": the largest file's peak may exceed the smallest's by this much at most (sampling noise).
@@ -49,11 +55,12 @@ def upload(url: str, size: int) -> float:
     boundary = "benchboundary"
     started = time.perf_counter()
     response = requests.post(f"{url}/api/v1/uploads", data=body(size, boundary),
-                             headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}, timeout=600)
+                             headers={"Content-Type": f"multipart/form-data; boundary={boundary}", **AUTHORIZATION},
+                             timeout=600)
     elapsed = time.perf_counter() - started
     assert response.status_code == 202, response.text
     # Each upload is a job; the bench's bytes are not a sales file, so cancel it rather than leave work queued.
-    requests.post(f"{url}/api/v1/jobs/{response.json()['job_id']}/cancel", timeout=30)
+    requests.post(f"{url}/api/v1/jobs/{response.json()['job_id']}/cancel", headers=AUTHORIZATION, timeout=30)
     return elapsed
 
 
@@ -62,6 +69,7 @@ def main() -> None:
     parser.add_argument("--sizes-mb", type=int, nargs="+", default=[256, 1024])
     args = parser.parse_args()
     env = dict(os.environ, INGEST_API_PORT=str(PORT), INGEST_MAX_UPLOAD_BYTES=str(8 * 1024**3))
+    AUTHORIZATION["Authorization"] = f"Bearer {bench_key()}"
     # One API process, so the RSS sampled is that of the process doing the streaming.
     api = subprocess.Popen([sys.executable, "-m", "backend.cli", "serve", "--port", str(PORT), "--workers", "1"],
                            env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

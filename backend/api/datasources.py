@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 from sqlalchemy.orm import Session
 
+from backend.api.access.actor import actor_of, audit_target
+from backend.api.access.permissions import ADMIN, SIGNED_IN, on_datasource, readable_by, requires
+from backend.api.access.principal import Principal
 from backend.api.datasource_schemas import (
     ChangeOut,
     CompatibilityCheck,
@@ -38,11 +41,10 @@ from backend.pipeline import registry
 from backend.pipeline.upload_options import MAX_SCHEMA_VERSION
 from backend.schema.codec import schema_from_json, schema_to_json
 from backend.schema.evolution import CompatibilityMode, change_to_json, violation_to_json
+from backend.vocabulary import Role
 
 router = APIRouter(prefix="/api/v1/datasources", tags=["datasources"])
 
-# Who registered a version: until access control arrives every request is anonymous.
-_ACTOR = "anonymous"
 NameParam = Annotated[str, Path(max_length=DATASOURCE_NAME_MAX, pattern=NO_CONTROL_CHARACTERS)]
 VersionParam = Annotated[int, Path(ge=1, le=MAX_SCHEMA_VERSION)]
 _ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorBody} for code in (404, 409, 413, 422)}
@@ -55,49 +57,65 @@ _IDENTICAL: dict[str, object] = {"model": RegisteredVersion,
 def list_datasources(
     session: SessionDep,
     include_deleted: Annotated[bool, Query(description="Also list soft-deleted datasources")] = False,
+    caller: Principal | None = requires(SIGNED_IN),
 ) -> DatasourceList:
     counts = repo.job_counts(session)
+    readable = readable_by(caller)
     return DatasourceList(items=[
         _render(session, row, counts.get(row.name))
         for row in repo.list_datasources(session, include_deleted=include_deleted)
+        if readable is None or row.name in readable
     ])
 
 
 @router.post("", response_model=DatasourceDetail, status_code=status.HTTP_201_CREATED, responses=_ERRORS,
              summary="Declare a new datasource; its definition becomes schema version 1")
-def create_datasource(session: SessionDep, body: DatasourceIn) -> DatasourceDetail:
+def create_datasource(
+    request: Request, session: SessionDep, body: DatasourceIn,
+    caller: Principal | None = requires(ADMIN, action="datasource.create"),
+) -> DatasourceDetail:
+    audit_target(request, body.name)
     registry.create_datasource(
         session,
         registry.NewDatasource(name=body.name, definition=body.as_definition(), description=body.description,
                                druid_datasource=body.druid_datasource, compatibility=body.compatibility),
-        created_by=_ACTOR,
+        actor=actor_of(request, caller),
     )
     return _detail(session, body.name)
 
 
 @router.get("/{name}", response_model=DatasourceDetail, responses=_ERRORS,
             summary="A datasource: its current schema version whole, settings and job counts")
-def get_datasource(session: SessionDep, name: NameParam) -> DatasourceDetail:
+def get_datasource(session: SessionDep, name: NameParam,
+                   caller: Principal | None = requires(on_datasource(Role.read))) -> DatasourceDetail:
     return _detail(session, name)
 
 
 @router.patch("/{name}", response_model=DatasourceDetail, responses=_ERRORS,
               summary="Change a datasource's description or compatibility mode")
-def patch_datasource(session: SessionDep, name: NameParam, body: DatasourcePatch) -> DatasourceDetail:
-    registry.update_settings(session, name, description=body.description, compatibility=body.compatibility)
+def patch_datasource(
+    request: Request, session: SessionDep, name: NameParam, body: DatasourcePatch,
+    caller: Principal | None = requires(on_datasource(Role.manage), action="datasource.update"),
+) -> DatasourceDetail:
+    registry.update_settings(session, name, description=body.description, compatibility=body.compatibility,
+                             actor=actor_of(request, caller))
     return _detail(session, name)
 
 
 @router.delete("/{name}", response_model=DatasourceDetail, responses=_ERRORS,
                summary="Soft-delete: refuse uploads from now on; jobs, history and Druid's data stay")
-def delete_datasource(session: SessionDep, name: NameParam) -> DatasourceDetail:
-    registry.soft_delete(session, name)
+def delete_datasource(
+    request: Request, session: SessionDep, name: NameParam,
+    caller: Principal | None = requires(on_datasource(Role.manage), action="datasource.delete"),
+) -> DatasourceDetail:
+    registry.soft_delete(session, name, actor=actor_of(request, caller))
     return _detail(session, name)
 
 
 @router.get("/{name}/schemas", response_model=SchemaVersionList, responses=_ERRORS,
             summary="The schema versions, newest first, each with who, when and what changed")
-def list_versions(session: SessionDep, name: NameParam) -> SchemaVersionList:
+def list_versions(session: SessionDep, name: NameParam,
+                  caller: Principal | None = requires(on_datasource(Role.read))) -> SchemaVersionList:
     row = _row(session, name)
     return SchemaVersionList(datasource=name, current_version=row.current_schema_version, items=[
         SchemaVersionSummary(version=v.version, created_at=v.created_at, created_by=v.created_by, summary=v.summary,
@@ -110,15 +128,17 @@ def list_versions(session: SessionDep, name: NameParam) -> SchemaVersionList:
              responses={**_ERRORS, 200: _IDENTICAL},
              summary="Register a new schema version, if it is compatible under the datasource's mode")
 def register_version(
-    session: SessionDep, response: Response, name: NameParam, body: SchemaDefinitionIn
+    request: Request, session: SessionDep, response: Response, name: NameParam, body: SchemaDefinitionIn,
+    caller: Principal | None = requires(on_datasource(Role.manage), action="schema.register"),
 ) -> RegisteredVersion:
-    registration = registry.register_version(session, name, body.as_definition(), created_by=_ACTOR)
+    registration = registry.register_version(session, name, body.as_definition(), actor=actor_of(request, caller))
     return _registered(session, name, registration, response)
 
 
 @router.post("/{name}/schemas/check", response_model=CompatibilityCheck, responses=_ERRORS,
              summary="Dry run: what registering this definition would change, and whether the mode allows it")
-def check_version(session: SessionDep, name: NameParam, body: SchemaDefinitionIn) -> CompatibilityCheck:
+def check_version(session: SessionDep, name: NameParam, body: SchemaDefinitionIn,
+                  caller: Principal | None = requires(on_datasource(Role.manage))) -> CompatibilityCheck:
     result = registry.check_version(session, name, body.as_definition())
     row = _row(session, name)
     return CompatibilityCheck(
@@ -133,7 +153,8 @@ def check_version(session: SessionDep, name: NameParam, body: SchemaDefinitionIn
 
 @router.get("/{name}/schemas/{version:int}", response_model=SchemaVersionOut, responses=_ERRORS,
             summary="One schema version, whole")
-def get_version(session: SessionDep, name: NameParam, version: VersionParam) -> SchemaVersionOut:
+def get_version(session: SessionDep, name: NameParam, version: VersionParam,
+                caller: Principal | None = requires(on_datasource(Role.read))) -> SchemaVersionOut:
     return _version(session, name, version)
 
 
@@ -142,6 +163,7 @@ def get_version(session: SessionDep, name: NameParam, version: VersionParam) -> 
 def diff_versions(
     session: SessionDep, name: NameParam,
     a: Annotated[int, Path(ge=1, le=MAX_SCHEMA_VERSION)], b: Annotated[int, Path(ge=1, le=MAX_SCHEMA_VERSION)],
+    caller: Principal | None = requires(on_datasource(Role.read)),
 ) -> SchemaDiff:
     changes = registry.diff_versions(session, name, a, b)
     return SchemaDiff(datasource=name, from_version=a, to_version=b,
@@ -152,9 +174,10 @@ def diff_versions(
              status_code=status.HTTP_201_CREATED, responses={**_ERRORS, 200: _IDENTICAL},
              summary="Roll back: register that version's definition as the next version (checked like any other)")
 def restore_version(
-    session: SessionDep, response: Response, name: NameParam, version: VersionParam
+    request: Request, session: SessionDep, response: Response, name: NameParam, version: VersionParam,
+    caller: Principal | None = requires(on_datasource(Role.manage), action="schema.restore"),
 ) -> RegisteredVersion:
-    registration = registry.restore_version(session, name, version, created_by=_ACTOR)
+    registration = registry.restore_version(session, name, version, actor=actor_of(request, caller))
     return _registered(session, name, registration, response)
 
 

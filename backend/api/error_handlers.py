@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
+from backend.api.access.permissions import refusal_before_validation
 from backend.api.allowed_methods import methods_serving
 from backend.api.params import NO_CONTROL_CHARACTERS, NO_CONTROL_CHARACTERS_RULE
 from backend.errors import ErrorCode, IngestError
@@ -27,7 +28,13 @@ def _body(code: str, message: str, details: dict[str, object] | None = None) -> 
 
 async def _ingest_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, IngestError)
-    return JSONResponse(_body(exc.code.value, exc.message, exc.details), status_code=exc.http_status)
+    headers: dict[str, str] = {}
+    if exc.code == ErrorCode.not_authenticated:
+        headers["WWW-Authenticate"] = 'Bearer realm="druid-ingest"'
+    if exc.code == ErrorCode.too_many_attempts:
+        headers["Retry-After"] = str(exc.details.get("retry_after_s", 60))
+    return JSONResponse(_body(exc.code.value, exc.message, exc.details), status_code=exc.http_status,
+                        headers=headers)
 
 
 def _problem(error: Any) -> str:
@@ -51,8 +58,11 @@ def field_path(location: tuple[int | str, ...]) -> str:
     return path or "request"
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    refused = await refusal_before_validation(request)
+    if refused is not None:
+        return await _ingest_error(request, refused)
     problems = [{"path": field_path(error.get("loc", ())), "message": _problem(error)} for error in exc.errors()]
     message = "Invalid request: " + "; ".join(f"`{p['path']}` {p['message']}" for p in problems) + "."
     details = {"fields": [p["path"] for p in problems], "problems": problems}
@@ -69,6 +79,9 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         # The router's own 405 names only the first route of the path; every route of it counts.
         headers["Allow"] = ", ".join(sorted(serving))
     if exc.status_code == 400 and message == "There was an error parsing the body":
+        refused = await refusal_before_validation(request)
+        if refused is not None:
+            return await _ingest_error(request, refused)
         # FastAPI's answer to a JSON body it cannot decode (bytes that are not UTF-8): the client's mistake, said
         # like every other body problem.
         return JSONResponse(_body(ErrorCode.invalid_field.value, "The request body is not valid JSON (UTF-8).",

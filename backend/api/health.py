@@ -9,6 +9,8 @@ import time
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from backend.api.access.permissions import PUBLIC, requires
+from backend.api.access.principal import Principal
 from backend.api.deps import SettingsDep, StoreDep
 from backend.api.schemas import DruidQueueStage, Health, QueueProgressOut, QueueStage, Readiness
 from backend.db.session import session_scope
@@ -44,7 +46,7 @@ _backoff = _DatabaseBackoff()
     response_model=Health,
     summary="The process is alive (200 even when Postgres is not); job counts when Postgres answers",
 )
-def health() -> Health:
+def health(caller: Principal | None = requires(PUBLIC)) -> Health:
     if not _backoff.should_try():
         return Health(status="ok")
     try:
@@ -82,7 +84,7 @@ def _rounded(seconds: float | None) -> float | None:
 
 @router.get("/ready", response_model=Readiness, responses={503: {"model": Readiness}},
             summary="Postgres, S3 and the Druid Overlord are reachable")
-def ready(settings: SettingsDep, store: StoreDep) -> JSONResponse:
+def ready(settings: SettingsDep, store: StoreDep, caller: Principal | None = requires(PUBLIC)) -> JSONResponse:
     checks: dict[str, str] = {}
     try:
         with session_scope() as session:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from backend.api.access.permissions import SIGNED_IN, requires
+from backend.api.access.principal import Principal
 from backend.api.datasource_schemas import InferProposal
 from backend.api.deps import SettingsDep
 from backend.api.schemas import ErrorBody
@@ -49,7 +51,8 @@ _FORM: dict[str, object] = {
     ),
     openapi_extra=_FORM,
 )
-async def infer(request: Request, settings: SettingsDep) -> InferProposal:
+async def infer(request: Request, settings: SettingsDep,
+                caller: Principal | None = requires(SIGNED_IN)) -> InferProposal:
     proposal = await infer_from_form(
         request.stream(), request.headers.get("content-type", ""), workdir=settings.var_dir / "work",
         limits=read_limits(settings), max_file_bytes=settings.max_infer_bytes, max_rows_limit=settings.max_infer_rows,

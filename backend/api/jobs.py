@@ -8,6 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
+from backend.api.access.actor import actor_of
+from backend.api.access.permissions import SIGNED_IN, on_job, readable_by, requires
+from backend.api.access.principal import Principal
 from backend.api.csv_download import spreadsheet_safe
 from backend.api.deps import SessionDep, SettingsDep, StoreDep
 from backend.api.params import DATASOURCE_NAME_MAX, MAX_OFFSET, NO_CONTROL_CHARACTERS
@@ -27,7 +30,7 @@ from backend.druid.overlord import OverlordClient
 from backend.errors import ErrorCode, IngestError
 from backend.pipeline.job_actions import cancel_job, retry_job
 from backend.storage import keys
-from backend.vocabulary import JobState
+from backend.vocabulary import JobState, Role
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 _NOT_FOUND: dict[int | str, dict[str, object]] = {404: {"model": ErrorBody}}
@@ -77,13 +80,16 @@ def list_jobs(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    caller: Principal | None = requires(SIGNED_IN),
 ) -> JobList:
-    total, jobs = jobs_repository.list_jobs(session, state=state, datasource=datasource, limit=limit, offset=offset)
+    total, jobs = jobs_repository.list_jobs(session, state=state, datasource=datasource, limit=limit, offset=offset,
+                                            readable=readable_by(caller))
     return JobList(total=total, items=[summary(job) for job in jobs])
 
 
 @router.get("/{job_id}", response_model=JobDetail, responses=_NOT_FOUND, summary="A job with its step history")
-async def get_job(request: Request, job_id: uuid.UUID) -> Response:
+async def get_job(request: Request, job_id: uuid.UUID,
+                  caller: Principal | None = requires(on_job(Role.read))) -> Response:
     # Async, and rendered by PostgreSQL (backend.db.job_document): the endpoint every client polls costs the
     # API one round trip and no thread hand-off.
     document = await fetch_job_document(request.app.state.status_pool, job_id)
@@ -96,17 +102,19 @@ async def get_job(request: Request, job_id: uuid.UUID) -> Response:
     "/{job_id}/cancel", response_model=JobSummary, responses={**_NOT_FOUND, 409: {"model": ErrorBody}},
     summary="Cancel an unfinished job (its Druid task is shut down); 409 if it already ended",
 )
-def cancel(session: SessionDep, settings: SettingsDep, job_id: uuid.UUID) -> JobSummary:
+def cancel(request: Request, session: SessionDep, settings: SettingsDep, job_id: uuid.UUID,
+           caller: Principal | None = requires(on_job(Role.upload), action="job.cancel")) -> JobSummary:
     overlord = OverlordClient(settings.druid_overlord_url, settings.druid_request_timeout_s)
-    return summary(cancel_job(session, job_id, overlord))
+    return summary(cancel_job(session, job_id, overlord, actor_of(request, caller)))
 
 
 @router.post(
     "/{job_id}/retry", response_model=JobSummary, responses={**_NOT_FOUND, 409: {"model": ErrorBody}},
     summary="Run a failed job again from its stored upload, as a new attempt; 409 unless it failed",
 )
-def retry(session: SessionDep, job_id: uuid.UUID) -> JobSummary:
-    return summary(retry_job(session, job_id))
+def retry(request: Request, session: SessionDep, job_id: uuid.UUID,
+          caller: Principal | None = requires(on_job(Role.upload), action="job.retry")) -> JobSummary:
+    return summary(retry_job(session, job_id, actor_of(request, caller)))
 
 
 @router.get(
@@ -117,6 +125,7 @@ def get_errors(
     job_id: uuid.UUID,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    caller: Principal | None = requires(on_job(Role.read)),
 ) -> ErrorList:
     job = _job_or_404(session, job_id)
     rows = row_errors_repository.list_errors(session, job_id, limit, offset)
@@ -140,7 +149,8 @@ def get_errors(
         "it as a formula. The object in S3 (`reports/<job>/rejects.csv`) keeps the exact values for programs."
     ),
 )
-def get_rejects(session: SessionDep, store: StoreDep, job_id: uuid.UUID) -> StreamingResponse:
+def get_rejects(session: SessionDep, store: StoreDep, job_id: uuid.UUID,
+                caller: Principal | None = requires(on_job(Role.read))) -> StreamingResponse:
     job = _job_or_404(session, job_id)
     key = keys.rejects_key(job.id)
     if not job.rows_invalid or not store.exists(key):

@@ -6,13 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, status
 
+from backend.api.access.actor import actor_of
+from backend.api.access.permissions import on_datasource, requires
+from backend.api.access.principal import Principal
 from backend.api.deps import SettingsDep, StoreDep
 from backend.api.params import DATASOURCE_NAME_MAX, NO_CONTROL_CHARACTERS
 from backend.api.schemas import ErrorBody, PriorityName, UploadAccepted, render_accepted
 from backend.errors import ErrorCode, IngestError
 from backend.pipeline.intake import accept_records
 from backend.pipeline.upload_options import MAX_SCHEMA_VERSION, UploadOptions
-from backend.vocabulary import Mode, OnInvalid, Priority
+from backend.vocabulary import Mode, OnInvalid, Priority, Role
 
 router = APIRouter(prefix="/api/v1/datasources", tags=["records"])
 
@@ -67,6 +70,7 @@ async def post_records(
     force: Annotated[bool, Query()] = False,
     schema_version: Annotated[int | None, Query(ge=1, le=MAX_SCHEMA_VERSION,
                                                 description="Validate against this older schema version")] = None,
+    caller: Principal | None = requires(on_datasource(Role.upload), action="job.records"),
 ) -> UploadAccepted:
     # Only JSON is read as JSON: bytes labelled as something else (an image, a form) are refused before a byte is
     # stored. A request that declares no Content-Type is refused too: its bytes are not labelled JSON, and
@@ -84,5 +88,5 @@ async def post_records(
     options = UploadOptions(name, on_invalid, mode, Priority[priority], force, schema_version)
     accepted = await accept_records(request.stream(), options, store, max_bytes=settings.max_records_bytes,
                                     inline_max_bytes=settings.records_inline_max_bytes,
-                                    pool=request.app.state.status_pool)
+                                    actor=actor_of(request, caller), pool=request.app.state.status_pool)
     return render_accepted(accepted)

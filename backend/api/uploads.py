@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, status
 
+from backend.api.access.actor import actor_of
+from backend.api.access.permissions import check_role, forbidden, on_form_datasource, requires
+from backend.api.access.principal import Principal
 from backend.api.deps import SettingsDep, StoreDep
 from backend.api.params import DATASOURCE_NAME_MAX, NO_CONTROL_CHARACTERS
 from backend.api.schemas import ErrorBody, UploadAccepted, render_accepted
 from backend.errors import ErrorCode, IngestError
 from backend.pipeline.intake import accept_form_upload
 from backend.pipeline.upload_options import MAX_SCHEMA_VERSION
-from backend.vocabulary import Mode, OnInvalid
+from backend.vocabulary import Mode, OnInvalid, Role
 
 router = APIRouter(prefix="/api/v1", tags=["uploads"])
 
@@ -64,7 +67,12 @@ _FORM_OVERHEAD_BYTES = 64 * 1024
     ),
     openapi_extra=_FORM,
 )
-async def upload(request: Request, settings: SettingsDep, store: StoreDep) -> UploadAccepted:
+async def upload(
+    request: Request, settings: SettingsDep, store: StoreDep,
+    caller: Principal | None = requires(on_form_datasource(Role.upload), action="job.upload"),
+) -> UploadAccepted:
+    if caller is not None and not caller.may_anywhere(Role.upload):
+        raise forbidden("upload")  # refused before a byte is stored
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > settings.max_upload_bytes + _FORM_OVERHEAD_BYTES:
         raise IngestError(
@@ -73,6 +81,8 @@ async def upload(request: Request, settings: SettingsDep, store: StoreDep) -> Up
             {"limit_bytes": settings.max_upload_bytes},
         )
     accepted = await accept_form_upload(
-        request.stream(), request.headers.get("content-type", ""), store, max_file_bytes=settings.max_upload_bytes
+        request.stream(), request.headers.get("content-type", ""), store, max_file_bytes=settings.max_upload_bytes,
+        actor=actor_of(request, caller),
+        before_recording=lambda datasource: None if caller is None else check_role(caller, Role.upload, datasource),
     )
     return render_accepted(accepted)

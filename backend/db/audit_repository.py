@@ -23,12 +23,12 @@ def add(
     session.execute(insert(AuditEvent).values(
         actor=actor.username, via=actor.via.value if actor.via else None, action=action,
         target=storable(target[:300]) if target else None, outcome=outcome, status_code=status_code,
-        client_address=_address(actor.client_address), request_id=actor.request_id,
+        client_address=audit_address(actor.client_address), request_id=actor.request_id,
         details=storable(details or {}),
     ))
 
 
-def _address(value: str | None) -> str | None:
+def audit_address(value: str | None) -> str | None:
     try:
         return str(ipaddress.ip_address(value)) if value else None
     except ValueError:

@@ -13,9 +13,10 @@ from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from backend.db.audit_repository import audit_address
 from backend.db.events_repository import storable
 from backend.db.models import InlineBody
-from backend.vocabulary import JobState, Mode, OnInvalid, Priority
+from backend.vocabulary import Actor, JobState, Mode, OnInvalid, Priority
 
 
 def add_inline_body(session: Session, job_id: uuid.UUID, body: bytes) -> None:
@@ -54,6 +55,7 @@ class QueuedInlineJob:
     body: bytes
     message: str  # of the first event
     details: dict[str, Any]  # of the first event; its schema_version is added
+    actor: Actor  # who sent it, for the audit log (written by the same statement)
 
 
 # One statement, so one round trip and its own transaction on an autocommit connection: the job, its first event
@@ -86,6 +88,11 @@ WITH ds AS (
     FROM job
 ), body AS (
     INSERT INTO inline_bodies (job_id, body) SELECT job.id, %(body)s FROM job
+), audit AS (
+    INSERT INTO audit_events (actor, via, action, target, outcome, client_address, request_id, details)
+    SELECT %(actor)s, %(via)s, 'job.records', job.id::text, 'ok', %(client_address)s::inet, %(request_id)s,
+           jsonb_build_object('datasource', %(datasource)s::text, 'size_bytes', %(size_bytes)s::bigint)
+    FROM job
 )
 SELECT schema_version FROM job
 """
@@ -100,6 +107,8 @@ async def add_queued_inline_job(pool: AsyncConnectionPool, job: QueuedInlineJob)
         "raw_key": job.raw_key, "priority": job.priority.name, "on_invalid": job.on_invalid.value,
         "mode": job.mode.value, "force": job.force, "body": job.body, "message": storable(job.message),
         "details": Jsonb(storable(job.details)),
+        "actor": job.actor.username, "via": job.actor.via.value if job.actor.via else None,
+        "client_address": audit_address(job.actor.client_address), "request_id": job.actor.request_id,
     }
     async with pool.connection() as connection:
         cursor = await connection.execute(_INSERT_SQL, params, prepare=True)

@@ -30,9 +30,13 @@ def get_job(session: Session, job_id: uuid.UUID, *, for_update: bool = False) ->
 
 
 def list_jobs(
-    session: Session, *, state: JobState | None, datasource: str | None, limit: int, offset: int
+    session: Session, *, state: JobState | None, datasource: str | None, limit: int, offset: int,
+    readable: frozenset[str] | None = None,
 ) -> tuple[int, Sequence[Job]]:
+    """`readable`: only jobs of these datasources (the caller's); None: every job."""
     query = select(Job)
+    if readable is not None:
+        query = query.where(Job.datasource.in_(sorted(readable)))
     if state:
         query = query.where(Job.state == state)
     if datasource:

@@ -17,7 +17,7 @@ from backend.db import audit_repository as audit
 from backend.db import login_limiter_repository as limiter
 from backend.db import users_repository as users_repo
 from backend.db import web_sessions_repository as sessions_repo
-from backend.db.models import ApiKey, User
+from backend.db.models import ApiKey, AuditEvent, User
 from backend.db.session import session_scope
 from backend.errors import ErrorCode, IngestError
 from backend.pipeline.registry import live_datasource
@@ -213,13 +213,16 @@ def _subjects(username: str, address: str | None) -> list[str]:
 
 @dataclass(frozen=True)
 class LoginPolicy:
-    """How sign-ins are limited: `max_failures` within `window_s` for one username or one address lock it out for
-    `lockout_s`; a sign-in lasts at most `session_max_s` however active."""
+    """How sign-ins are limited: `max_failures` within `window_s` for one username lock it out for `lockout_s`,
+    and so do ADDRESS_FACTOR times as many from one client address (an office behind one address holds many
+    users); a sign-in lasts at most `session_max_s` however active."""
 
     max_failures: int = 10
     window_s: float = 900.0
     lockout_s: float = 900.0
     session_max_s: float = 12 * 3600.0
+
+    ADDRESS_FACTOR = 5
 
 
 def locked_for(username: str, address: str | None) -> float:
@@ -230,15 +233,18 @@ def locked_for(username: str, address: str | None) -> float:
 
 
 def sign_in(policy: LoginPolicy, username: str, password: str, actor: Actor) -> SignedIn | int:
-    """A new web session, or the number of recent failures (for the caller to slow down and refuse with 401)."""
+    """A new web session, or the username's recent failures (for the caller to slow down and refuse with 401, or
+    429 once `locked_for` says so)."""
     with session_scope() as session:
         user = users_repo.by_username(session, username)
     ok = verify_password(user.password_hash if user else None, password) and user is not None and user.active
     with session_scope() as session:
         if not ok or user is None:
-            failures = max(limiter.record_failure(session, subject, policy.max_failures, policy.window_s,
-                                                  policy.lockout_s)
-                           for subject in _subjects(username, actor.client_address))
+            failures = limiter.record_failure(session, _subjects(username, None)[0], policy.max_failures,
+                                              policy.window_s, policy.lockout_s)
+            if actor.client_address:
+                limiter.record_failure(session, f"addr:{actor.client_address}",
+                                       policy.max_failures * policy.ADDRESS_FACTOR, policy.window_s, policy.lockout_s)
             audit.add(session, Actor(username[:64], Via.password, actor.client_address, actor.request_id),
                       "auth.login", username[:64], "refused", 401, {"failures": failures})
             return failures
@@ -262,3 +268,8 @@ def record_refusal(actor: Actor, action: str, target: str | None, status_code: i
     """An audit event for a request that changed nothing (refused, or failed): in a transaction of its own."""
     with session_scope() as session:
         audit.add(session, actor, action, target, outcome, status_code, dict(details or {}))
+
+
+def audit_events(where: audit.AuditFilter, limit: int, before_id: int | None) -> tuple[int, list[AuditEvent]]:
+    with session_scope() as session:
+        return audit.list_events(session, where, limit, before_id)

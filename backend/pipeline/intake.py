@@ -19,6 +19,7 @@ from anyio.to_thread import run_sync
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from sqlalchemy.orm import Session
 
+from backend.db import audit_repository as audit
 from backend.db import inline_bodies_repository, jobs_repository
 from backend.db.inline_bodies_repository import QueuedInlineJob
 from backend.db.models import Job
@@ -36,7 +37,7 @@ from backend.storage.upload_stream import (
     stream_form_to_store,
     stream_json_records_to_store,
 )
-from backend.vocabulary import JobState
+from backend.vocabulary import Actor, JobState
 
 RECORDS_FILENAME = "records.json"
 # The longest filename a job records, in characters: what common file systems allow, and plenty for a person.
@@ -55,12 +56,16 @@ class AcceptedUpload:
     sha256: str
     options: UploadOptions
     schema_version: int = 0  # the version the job validates against, once recorded
+    records: bool = False  # sent to the records endpoint (not as a file upload)
 
 
 async def accept_form_upload(
-    body: AsyncIterator[bytes], content_type: str, store: ObjectStore, *, max_file_bytes: int
+    body: AsyncIterator[bytes], content_type: str, store: ObjectStore, *, max_file_bytes: int, actor: Actor,
+    before_recording: Callable[[str], None] = lambda datasource: None,
 ) -> AcceptedUpload:
-    """A multipart/form-data upload: the `file` part streamed to storage, the other fields its options."""
+    """A multipart/form-data upload: the `file` part streamed to storage, the other fields its options.
+    `before_recording(datasource)` runs once the form is read (its datasource field may follow the file): the
+    route's permission check, which refuses by raising, and the stored bytes are deleted again."""
     job_id = uuid.uuid4()
     options = UploadOptions()
 
@@ -75,9 +80,10 @@ async def accept_form_upload(
     filename = recorded_filename(form.filename or "upload")
 
     async def record() -> AcceptedUpload:
+        before_recording(options.datasource)
         accepted = AcceptedUpload(job_id, filename, sniff_format(form.head, form.size_bytes), form.size_bytes,
                                   form.sha256, options)
-        version = await run_sync(_record_job, accepted, writer.key)
+        version = await run_sync(_record_job, accepted, writer.key, actor)
         return replace(accepted, schema_version=version)
 
     return await _or_delete(store, writer.key, record)
@@ -85,7 +91,7 @@ async def accept_form_upload(
 
 async def accept_records(
     body: AsyncIterator[bytes], options: UploadOptions, store: ObjectStore, *, max_bytes: int, inline_max_bytes: int,
-    pool: AsyncConnectionPool | None = None,
+    actor: Actor, pool: AsyncConnectionPool | None = None,
 ) -> AcceptedUpload:
     """JSON records (one object or an array of objects), stored as a JSON array and ingested like a file: kept with
     the job in PostgreSQL when the body ends within `inline_max_bytes` (through `pool` when given: one statement,
@@ -95,15 +101,15 @@ async def accept_records(
     chunks = aiter(body)
     head, ended = await _read_up_to(chunks, inline_max_bytes)
     if ended:
-        return await _accept_inline(job_id, raw_key, bytes(head), options, max_bytes, pool)
+        return await _accept_inline(job_id, raw_key, bytes(head), options, max_bytes, pool, actor)
     await run_sync(_check_datasource, options)
     writer = store.start_upload(raw_key, "application/json")
     streamed = await stream_json_records_to_store(_continued(head, chunks), writer, max_bytes=max_bytes)
 
     async def record() -> AcceptedUpload:
         accepted = AcceptedUpload(job_id, RECORDS_FILENAME, FileFormat.json, streamed.size_bytes, streamed.sha256,
-                                  options)
-        version = await run_sync(_record_job, accepted, writer.key)
+                                  options, records=True)
+        version = await run_sync(_record_job, accepted, writer.key, actor)
         return replace(accepted, schema_version=version)
 
     return await _or_delete(store, writer.key, record)
@@ -111,7 +117,7 @@ async def accept_records(
 
 async def _accept_inline(
     job_id: uuid.UUID, raw_key: str, body: bytes, options: UploadOptions, max_bytes: int,
-    pool: AsyncConnectionPool | None,
+    pool: AsyncConnectionPool | None, actor: Actor,
 ) -> AcceptedUpload:
     """A body that ended within the inline limit. The usual case, a well-formed body for a live datasource that
     is no duplicate, is one statement on the event loop; anything else (a refusal to explain, PostgreSQL not
@@ -127,7 +133,7 @@ async def _accept_inline(
             job_id=job_id, datasource=options.datasource, schema_version=options.schema_version,
             filename=RECORDS_FILENAME, format=FileFormat.json.value, size_bytes=streamed.size_bytes,
             sha256=streamed.sha256, raw_key=raw_key, priority=options.priority, on_invalid=options.on_invalid,
-            mode=options.mode, force=options.force, body=stored, message=message, details=details,
+            mode=options.mode, force=options.force, body=stored, message=message, details=details, actor=actor,
         )
         try:
             version = await inline_bodies_repository.add_queued_inline_job(pool, queued)
@@ -139,7 +145,7 @@ async def _accept_inline(
         else:
             if version is not None:
                 return _accepted_records(job_id, streamed, options, version)
-    return await run_sync(_record_inline_job, job_id, raw_key, body, options, max_bytes)
+    return await run_sync(_record_inline_job, job_id, raw_key, body, options, max_bytes, actor)
 
 
 async def _read_up_to(chunks: AsyncIterator[bytes], limit: int) -> tuple[bytearray, bool]:
@@ -216,7 +222,7 @@ def _intake_version(session: Session, options: UploadOptions) -> int:
     return version
 
 
-def _record_job(accepted: AcceptedUpload, raw_key: str) -> int:
+def _record_job(accepted: AcceptedUpload, raw_key: str, actor: Actor) -> int:
     """The duplicate check, then the job row and its first event, in one transaction; answers the schema version
     the job validates against."""
     options = accepted.options
@@ -224,12 +230,12 @@ def _record_job(accepted: AcceptedUpload, raw_key: str) -> int:
         if not options.force:
             _refuse_duplicate(session, options.datasource, accepted.sha256)
         version = _intake_version(session, options)
-        _add_queued_job(session, accepted, raw_key, version)
+        _add_queued_job(session, accepted, raw_key, version, actor)
         return version
 
 
 def _record_inline_job(
-    job_id: uuid.UUID, raw_key: str, body: bytes, options: UploadOptions, max_bytes: int
+    job_id: uuid.UUID, raw_key: str, body: bytes, options: UploadOptions, max_bytes: int, actor: Actor
 ) -> AcceptedUpload:
     """A records body that ended within the inline limit: the datasource's refusals, the body's (size, shape), a
     duplicate's, then the job row, its first event and its body, all in one transaction."""
@@ -242,18 +248,19 @@ def _record_inline_job(
         if not options.force:
             _refuse_duplicate(session, options.datasource, streamed.sha256)
         accepted = _accepted_records(job_id, streamed, options, version)
-        _add_queued_job(session, accepted, raw_key, version, inline_body=stored)
+        _add_queued_job(session, accepted, raw_key, version, actor, inline_body=stored)
         return accepted
 
 
 def _accepted_records(job_id: uuid.UUID, streamed: StreamedBody, options: UploadOptions,
                       version: int) -> AcceptedUpload:
     return AcceptedUpload(job_id, RECORDS_FILENAME, FileFormat.json, streamed.size_bytes, streamed.sha256, options,
-                          version)
+                          version, records=True)
 
 
 def _add_queued_job(
-    session: Session, accepted: AcceptedUpload, raw_key: str, version: int, *, inline_body: bytes | None = None
+    session: Session, accepted: AcceptedUpload, raw_key: str, version: int, actor: Actor, *,
+    inline_body: bytes | None = None,
 ) -> None:
     options = accepted.options
     job = Job(
@@ -278,6 +285,12 @@ def _add_queued_job(
     jobs_repository.add_job(session, job, message, details)
     if inline_body is not None:
         inline_bodies_repository.add_inline_body(session, job.id, inline_body)
+    audit.add(session, actor, intake_action(accepted.records), str(job.id),
+              details={"datasource": options.datasource, "size_bytes": accepted.size_bytes})
+
+
+def intake_action(records: bool) -> str:
+    return "job.records" if records else "job.upload"
 
 
 def _first_event(

@@ -7,12 +7,13 @@ import uuid
 
 from sqlalchemy.orm import Session
 
+from backend.db import audit_repository as audit
 from backend.db import druid_tasks_repository, jobs_repository
 from backend.db.models import Job
 from backend.druid.overlord import OverlordClient, TaskStatus
 from backend.errors import ErrorCode, IngestError
 from backend.pipeline.registry import live_datasource
-from backend.vocabulary import TERMINAL_STATES, JobState
+from backend.vocabulary import TERMINAL_STATES, Actor, JobState
 
 
 def _job(session: Session, job_id: uuid.UUID) -> Job:
@@ -27,7 +28,7 @@ SHUTDOWN_CONFIRM_S = 15.0
 _CONFIRM_POLL_S = 0.25
 
 
-def cancel_job(session: Session, job_id: uuid.UUID, overlord: OverlordClient) -> Job:
+def cancel_job(session: Session, job_id: uuid.UUID, overlord: OverlordClient, actor: Actor) -> Job:
     """End a job that has not finished; a job whose Druid task runs also has the task shut down.
 
     A cancelled job must have no rows in Druid, so a job whose task already succeeded (its rows are published and
@@ -70,6 +71,8 @@ def cancel_job(session: Session, job_id: uuid.UUID, overlord: OverlordClient) ->
     )
     if not moved:
         raise IngestError(ErrorCode.conflict, "The job changed state while being cancelled; look again.")
+    audit.add(session, actor, "job.cancel", str(job_id), details={"datasource": job.datasource,
+                                                                  "druid_task_id": task_id})
     session.refresh(job)
     return job
 
@@ -93,7 +96,7 @@ def _wait_for_end(overlord: OverlordClient, task_id: str) -> TaskStatus | None:
         time.sleep(_CONFIRM_POLL_S)
 
 
-def retry_job(session: Session, job_id: uuid.UUID) -> Job:
+def retry_job(session: Session, job_id: uuid.UUID, actor: Actor) -> Job:
     """Queue a failed job again as a new attempt, from the upload already stored (no second upload).
 
     The attempt number is part of the Druid task id, so the new attempt never collides with the old task.
@@ -114,5 +117,6 @@ def retry_job(session: Session, job_id: uuid.UUID) -> Job:
     )
     if not moved:
         raise IngestError(ErrorCode.conflict, "The job changed state while being retried; look again.")
+    audit.add(session, actor, "job.retry", str(job_id), details={"datasource": job.datasource, "attempt": attempt})
     session.refresh(job)
     return job

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from backend.db import audit_repository as audit
 from backend.db import datasources_repository as repo
 from backend.db.datasources_repository import StoredVersion
 from backend.db.models import Datasource
@@ -34,6 +35,7 @@ from backend.schema.evolution import (
     summarize,
     violation_to_json,
 )
+from backend.vocabulary import Actor
 
 # Names travel in URL paths and become Druid datasource names: letters, digits, `_` and `-`, starting with a
 # letter or digit (a subset of what Druid accepts, so a datasource's default Druid name is always valid).
@@ -71,7 +73,7 @@ class CheckResult:
     druid: dict[str, list[dict[str, str]]]
 
 
-def create_datasource(session: Session, request: NewDatasource, *, created_by: str) -> None:
+def create_datasource(session: Session, request: NewDatasource, *, actor: Actor) -> None:
     # Creations take turns (the registry's lock, held until commit): two of one name, or of one Druid datasource,
     # cannot both pass the checks below.
     repo.lock_registry(session)
@@ -94,11 +96,17 @@ def create_datasource(session: Session, request: NewDatasource, *, created_by: s
     numbered = assign_column_ids(schema, None, 0)
     repo.create_datasource(session, name=request.name, druid_datasource=druid_name, description=request.description,
                            compatibility=request.compatibility.value, definition=schema_to_json(numbered),
-                           created_by=created_by)
+                           created_by=_by(actor))
+    audit.add(session, actor, "datasource.create", request.name, details={"druid_datasource": druid_name})
+
+
+def _by(actor: Actor) -> str:
+    """Who registered a version, as its history shows it."""
+    return actor.username or "anonymous"
 
 
 def register_version(
-    session: Session, name: str, definition: Any, *, created_by: str, restored_from: int | None = None
+    session: Session, name: str, definition: Any, *, actor: Actor, restored_from: int | None = None
 ) -> Registration:
     """`definition` as the datasource's next version if it is compatible; the current version if it is identical;
     409 incompatible_schema with every violation otherwise."""
@@ -117,9 +125,11 @@ def register_version(
             {"compatibility": row.compatibility, "violations": [violation_to_json(v) for v in violations],
              "changes": [change_to_json(c) for c in changes]},
         )
-    version = repo.add_version(session, row, definition=schema_to_json(new), created_by=created_by,
+    version = repo.add_version(session, row, definition=schema_to_json(new), created_by=_by(actor),
                                summary=summarize(changes), changes=[change_to_json(c) for c in changes],
                                restored_from=restored_from)
+    audit.add(session, actor, "schema.restore" if restored_from else "schema.register", f"{name}/v{version}",
+              details={"version": version, **({"restored_from": restored_from} if restored_from else {})})
     return Registration(version, True, changes)
 
 
@@ -131,10 +141,9 @@ def check_version(session: Session, name: str, definition: Any) -> CheckResult:
     return CheckResult(not violations, changes, violations, druid_changes(history[-1][1], new))
 
 
-def restore_version(session: Session, name: str, version: int, *, created_by: str) -> Registration:
+def restore_version(session: Session, name: str, version: int, *, actor: Actor) -> Registration:
     stored = stored_version(session, name, version)
-    return register_version(session, name, without_ids(stored.definition), created_by=created_by,
-                            restored_from=version)
+    return register_version(session, name, without_ids(stored.definition), actor=actor, restored_from=version)
 
 
 def diff_versions(session: Session, name: str, a: int, b: int) -> list[Change]:
@@ -155,7 +164,7 @@ def version_schema(session: Session, name: str, version: int) -> DatasourceSchem
 
 
 def update_settings(
-    session: Session, name: str, *, description: str | None, compatibility: CompatibilityMode | None
+    session: Session, name: str, *, description: str | None, compatibility: CompatibilityMode | None, actor: Actor
 ) -> None:
     if description is not None and (problem := text_problem(description)) is not None:
         raise invalid_schema([Problem("description", problem)])
@@ -165,13 +174,17 @@ def update_settings(
     if compatibility is not None:
         row.compatibility = compatibility.value
     row.updated_at = datetime.now(UTC)
+    audit.add(session, actor, "datasource.update", name,
+              details={"changed": [field for field, value in (("description", description),
+                                                              ("compatibility", compatibility)) if value is not None]})
 
 
-def soft_delete(session: Session, name: str) -> None:
+def soft_delete(session: Session, name: str, *, actor: Actor) -> None:
     """Uploads and records are refused from now on; jobs, versions and Druid's data stay."""
     row = live_datasource(session, name, for_update=True)
     row.deleted_at = datetime.now(UTC)
     row.updated_at = row.deleted_at
+    audit.add(session, actor, "datasource.delete", name)
 
 
 def live_datasource(session: Session, name: str, *, for_update: bool = False) -> Datasource:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, text
@@ -19,11 +21,16 @@ DATASOURCE = "transitions_test"
 
 
 @pytest.fixture(autouse=True)
-def _datasource() -> None:
-    """Jobs need a datasource row; the schema behind it does not matter here."""
+def _datasource() -> Iterator[None]:
+    """Jobs need a datasource row; the schema behind it does not matter here (it has none: the row and the jobs,
+    which have no upload behind them, are deleted afterwards, so no later test or worker ever meets them)."""
     with session_scope() as session:
         session.execute(text("INSERT INTO datasources (name, druid_datasource, current_schema_version) "
                              "VALUES (:name, :name, 1) ON CONFLICT DO NOTHING"), {"name": DATASOURCE})
+    yield
+    with session_scope() as session:
+        session.execute(text("DELETE FROM jobs WHERE datasource = :name"), {"name": DATASOURCE})
+        session.execute(text("DELETE FROM datasources WHERE name = :name"), {"name": DATASOURCE})
 
 
 def _jobs(count: int, state: JobState, owner: str | None) -> list[uuid.UUID]:
@@ -33,7 +40,9 @@ def _jobs(count: int, state: JobState, owner: str | None) -> list[uuid.UUID]:
             session.add(Job(id=job_id, datasource=DATASOURCE, schema_version=1, filename="r.json", size_bytes=1,
                             sha256=uuid.uuid4().hex, raw_key=f"raw/{job_id}", priority=Priority.MEDIUM,
                             on_invalid=OnInvalid.skip, mode=Mode.APPEND, state=state, attempt=1, progress=0,
-                            lease_owner=owner))
+                            lease_owner=owner,
+                            # Held far into the future: no worker of the suite claims these meanwhile.
+                            lease_expires_at=datetime.now(UTC) + timedelta(hours=1) if owner else None))
     return ids
 
 

@@ -7,12 +7,9 @@ import base64
 import hashlib
 import hmac
 import json
-import threading
 import time
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import jwt
 import pytest
@@ -23,6 +20,7 @@ from backend.security.api_keys import digest_matches, key_digest, key_prefix, ne
 from backend.security.passwords import hash_password, password_problem, verify_password
 from backend.security.session_tokens import read_session, sign_session
 from backend.security.sso import SsoVerifier, looks_like_jwt
+from tests.oidc_issuer import Issuer
 
 SECRET = "a-signing-secret-of-more-than-thirty-two-characters"  # noqa: S105 - a test value
 
@@ -72,57 +70,18 @@ def test_a_session_token_holds_its_session_until_it_expires() -> None:
     assert read_session(SECRET, foreign) is None
 
 
-class _Issuer:
-    """An OIDC issuer on a local port: its discovery document and JWKS, with a key made for the test."""
-
-    def __init__(self) -> None:
-        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self.kid = "test-key-1"
-        public = jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key(), as_dict=True)
-        jwks = {"keys": [{**public, "kid": self.kid, "use": "sig", "alg": "RS256"}]}
-        self.requests: list[str] = []
-        issuer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                issuer.requests.append(self.path)
-                documents: dict[str, Any] = {
-                    "/.well-known/openid-configuration": {"issuer": issuer.url, "jwks_uri": f"{issuer.url}/jwks"},
-                    "/jwks": jwks,
-                }
-                body = json.dumps(documents.get(self.path, {})).encode()
-                self.send_response(200 if self.path in documents else 404)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def token(self, **overrides: Any) -> str:
-        now = int(time.time())
-        claims = {"iss": self.url, "aud": "druid-ingest", "sub": "u-123", "preferred_username": "ada",
-                  "iat": now, "exp": now + 300, **overrides}
-        return jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": self.kid})
-
-
 @pytest.fixture()
-def issuer() -> Iterator[_Issuer]:
-    running = _Issuer()
+def issuer() -> Iterator[Issuer]:
+    running = Issuer()
     yield running
-    running.server.shutdown()
+    running.stop()
 
 
-def _verifier(issuer: _Issuer) -> SsoVerifier:
+def _verifier(issuer: Issuer) -> SsoVerifier:
     return SsoVerifier(issuer.url, "druid-ingest", None, "preferred_username", timeout_s=2)
 
 
-def test_a_token_of_the_issuer_is_accepted_through_its_discovered_keys(issuer: _Issuer) -> None:
+def test_a_token_of_the_issuer_is_accepted_through_its_discovered_keys(issuer: Issuer) -> None:
     verifier = _verifier(issuer)
     identity = verifier.verify(issuer.token(druid_ingest_roles=["sales:read"]))
     assert identity is not None
@@ -133,7 +92,7 @@ def test_a_token_of_the_issuer_is_accepted_through_its_discovered_keys(issuer: _
     assert issuer.requests == ["/.well-known/openid-configuration", "/jwks"]
 
 
-def test_tokens_that_are_not_the_issuers_are_refused(issuer: _Issuer) -> None:
+def test_tokens_that_are_not_the_issuers_are_refused(issuer: Issuer) -> None:
     verifier = _verifier(issuer)
     now = int(time.time())
     assert verifier.verify(issuer.token(exp=now - 120)) is None  # expired (beyond the 30 s leeway)

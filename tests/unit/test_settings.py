@@ -14,6 +14,7 @@ OWN = {
     "database_url": "postgresql+psycopg://ingest:s3cret-of-ours@db:5432/ingest",
     "s3_access_key": "our-key",
     "s3_secret_key": "our-secret",
+    "secret_key": "a-session-signing-secret-of-our-very-own",
 }
 
 
@@ -34,7 +35,8 @@ def test_production_refuses_every_default_credential_by_name(clean_environ: pyte
         Settings(env="production")
     message = str(refused.value)
     assert "INGEST_ENV=production refuses the shipped default credentials: set INGEST_DATABASE_URL (its password), " \
-           "INGEST_S3_ACCESS_KEY, INGEST_S3_SECRET_KEY to values of your own" in message
+           "INGEST_S3_ACCESS_KEY, INGEST_S3_SECRET_KEY, INGEST_SECRET_KEY (32+ characters) to values of your own" \
+           in message
     assert "druid-ingest-secret" not in message  # the error names settings, never a secret's value
 
 
@@ -42,6 +44,12 @@ def test_production_refuses_one_default_left(clean_environ: pytest.MonkeyPatch) 
     with pytest.raises(ValidationError, match=r"set INGEST_S3_SECRET_KEY to values of your own") as refused:
         Settings(env="production", **{**OWN, "s3_secret_key": Settings().s3_secret_key})
     assert "s3cret-of-ours" not in str(refused.value) and "our-key" not in str(refused.value)
+
+
+def test_production_refuses_a_short_signing_secret(clean_environ: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValidationError, match=r"set INGEST_SECRET_KEY \(32\+ characters\) to values") as refused:
+        Settings(env="production", **{**OWN, "secret_key": "too-short-a-secret"})
+    assert "too-short-a-secret" not in str(refused.value)
 
 
 def test_a_malformed_database_url_is_named(clean_environ: pytest.MonkeyPatch) -> None:
