@@ -158,7 +158,7 @@ def add_access_commands(sub: Any, api_url: ApiUrl) -> None:
                         help="read, upload, manage, read:<datasource> (upload:, manage:), admin, metrics "
                              "(repeatable; default read, upload, manage)")
     create.add_argument("--user", help="for this user, straight into PostgreSQL (setting up, no API needed)")
-    keys_sub.add_parser("list", help="your keys (an admin: everyone's)")
+    listing = keys_sub.add_parser("list", help="your keys (an admin: everyone's)")
     revoke = keys_sub.add_parser("revoke", help="revoke a key at once")
     revoke.add_argument("key_id")
     keys.set_defaults(func=lambda args: cmd_keys(args, api_url))
@@ -180,5 +180,5 @@ def add_access_commands(sub: Any, api_url: ApiUrl) -> None:
         command.add_argument("--password-env", metavar="NAME", help="read the password from this variable")
     users.set_defaults(func=lambda args: cmd_users(args, api_url))
 
-    for command in (login, keys, users):
+    for command in (login, create, listing, revoke, admin, create_user, grant):
         command.add_argument("--api", help="API base URL (default from INGEST_API_HOST/PORT)")

@@ -95,14 +95,15 @@ class Settings(BaseSettings):
     session_token_s: float = Field(default=900.0, ge=60, le=86_400)  # a cookie token's life, renewed while in use
     session_max_s: float = Field(default=12 * 3600.0, ge=300, le=30 * 86_400)  # a sign-in's life however active
     metrics_public: bool = False
-    # Failed sign-ins: `login_max_failures` within `login_window_s` for one username or one address lock it out
-    # for `login_lockout_s` (429); every failure before that is slowed a little more.
+    # Failed sign-ins: `login_max_failures` within `login_window_s` for one username (five times as many for one
+    # address) lock it out for `login_lockout_s` (429); every failure before that is slowed a little more.
     login_max_failures: int = Field(default=10, ge=1, le=1000)
     login_window_s: float = Field(default=900.0, ge=1)
     login_lockout_s: float = Field(default=900.0, ge=1)
     # Single sign-on (optional): bearer JWTs of this OIDC issuer, for this audience; the keys come from the
     # issuer's discovery document unless oidc_jwks_url is set. oidc_roles_claim holds a list such as
-    # ["admin"] or ["sales:upload", "events:read"]; oidc_username_claim names the user (default: `sub`).
+    # ["admin"] or ["upload:sales", "read:events"] (role:datasource, as API key scopes); oidc_username_claim names
+    # the user (the subject when the claim is absent).
     oidc_issuer: str = ""  # empty: single sign-on off
     oidc_audience: str = "druid-ingest"
     oidc_jwks_url: str = ""  # empty: from the issuer's discovery document

@@ -355,6 +355,7 @@ def run(args: argparse.Namespace) -> int:
                    args, floor)
             if floor.answered:
                 print(f"baseline p99 / floor p99: {idle.p99 / floor.p99:.1f}x")
+            measure_authentication_cost(args, idle, env, logs, job_id=str(accepted["job_id"]))
         print(f"load average now: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min)")
         print(verdict)
         return 0 if verdict.startswith("PASS") else 1
@@ -410,6 +411,36 @@ def measure(args: argparse.Namespace, target: str, duration: float, api_pid: int
         raise SystemExit(f"the load generator failed:\n{process.stderr}")
     return Phase(LoadResult(**json.loads(process.stdout)), cpu_seconds(api_pid) - cpu_before, load_samples,
                  steal_share(ticks_before, machine_ticks()))
+
+
+def measure_authentication_cost(args: argparse.Namespace, with_key: Phase, env: dict[str, str], logs: Path,
+                                job_id: str) -> None:
+    """The same idle load against a second API with access control off, side by side with the baseline (every
+    request carrying the bench admin's key): what checking a key costs per request."""
+    import requests
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    api = start([sys.executable, "-m", "backend.cli", "serve", "--port", str(port)],
+                dict(env, INGEST_API_PORT=str(port), INGEST_AUTH_REQUIRED="false"), logs / "bench-status-api-open.log")
+    key = os.environ.pop("BENCH_API_KEY")
+    try:
+        wait_until(lambda: requests.get(f"{url}/ready", timeout=2).status_code == 200, 60, "open API ready")
+        open_phase = measure(args, f"{url}/api/v1/jobs/{job_id}", args.baseline_duration, api.pid)
+    finally:
+        os.environ["BENCH_API_KEY"] = key
+        api.terminate()
+        api.wait(timeout=30)
+    report(f"access control off, no key, no job running ({args.baseline_duration:.0f} s)", args, open_phase)
+    if open_phase.answered and with_key.answered:
+        def per_request(phase: Phase) -> float:
+            return phase.api_cpu_s / max(phase.answered + args.warmup, 1) * 1000
+
+        print(f"checking the key: +{per_request(with_key) - per_request(open_phase):.2f} ms of API CPU per request "
+              f"({per_request(with_key):.2f} vs {per_request(open_phase):.2f}); p50 "
+              f"{percentile(with_key.result.service_ms, 50):.2f} vs {percentile(open_phase.result.service_ms, 50):.2f}"
+              f" ms, p99 {with_key.p99:.2f} vs {open_phase.p99:.2f} ms (key / off: "
+              f"{with_key.p99 / open_phase.p99:.2f}x)")
 
 
 def measure_floor(args: argparse.Namespace) -> Phase:

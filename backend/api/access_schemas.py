@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from backend.api.params import NO_CONTROL_CHARACTERS, RFC3339_ONLY
+from backend.security.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from backend.vocabulary import Role
 
 _STRICT = ConfigDict(extra="forbid")
@@ -15,7 +17,7 @@ _STRICT = ConfigDict(extra="forbid")
 
 class LoginIn(BaseModel):
     model_config = _STRICT
-    username: str = Field(min_length=1, max_length=64)
+    username: str = Field(min_length=1, max_length=64, pattern=NO_CONTROL_CHARACTERS)
     password: str = Field(min_length=1, max_length=1024)
 
 
@@ -31,18 +33,21 @@ class Me(BaseModel):
 
 class UserIn(BaseModel):
     model_config = _STRICT
-    username: str = Field(min_length=1, max_length=64)
-    password: str | None = Field(default=None, max_length=1024, description="None: signs in by SSO only")
-    display_name: str = Field(default="", max_length=200)
-    is_admin: bool = False
+    username: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$",
+                          description="Lower-case letters, digits, '.', '_' and '-'; starts with a letter or digit")
+    password: str | None = Field(default=None, min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH,
+                                 description="None: signs in by SSO only")
+    display_name: str = Field(default="", max_length=200, pattern=NO_CONTROL_CHARACTERS)
+    is_admin: StrictBool = False
 
 
 class UserPatch(BaseModel):
     model_config = _STRICT
-    display_name: str | None = Field(default=None, max_length=200)
-    password: str | None = Field(default=None, max_length=1024, description="A new password (a reset)")
-    active: bool | None = None
-    is_admin: bool | None = None
+    display_name: str | None = Field(default=None, max_length=200, pattern=NO_CONTROL_CHARACTERS)
+    password: str | None = Field(default=None, min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH,
+                                 description="A new password (a reset)")
+    active: StrictBool | None = None
+    is_admin: StrictBool | None = None
 
 
 class UserOut(BaseModel):
@@ -72,11 +77,11 @@ class GrantOut(BaseModel):
 
 class KeyIn(BaseModel):
     model_config = _STRICT
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=NO_CONTROL_CHARACTERS)
     scopes: list[str] = Field(min_length=1, max_length=50, description=(
         "read, upload or manage (every datasource you may reach), read:<datasource> (and upload:, manage:), "
         "admin, metrics"))
-    expires_at: datetime | None = Field(default=None, description="None: until revoked")
+    expires_at: Annotated[datetime | None, RFC3339_ONLY] = Field(default=None, description="None: until revoked")
 
 
 class KeyOut(BaseModel):

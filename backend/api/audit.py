@@ -11,13 +11,14 @@ from starlette.concurrency import run_in_threadpool
 from backend.api.access.permissions import ADMIN, requires
 from backend.api.access.principal import Principal
 from backend.api.access_schemas import AuditEventOut, AuditList
-from backend.api.params import NO_CONTROL_CHARACTERS
+from backend.api.params import NO_CONTROL_CHARACTERS, RFC3339_ONLY
 from backend.api.schemas import ErrorBody
 from backend.db.audit_repository import AuditFilter
 from backend.pipeline import accounts
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 _ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorBody} for code in (401, 403, 422)}
+_Instant = Annotated[datetime | None, RFC3339_ONLY]
 _Text = Annotated[str | None, Query(max_length=300, pattern=NO_CONTROL_CHARACTERS)]
 
 
@@ -27,8 +28,8 @@ async def list_audit(
     action: _Text = None,
     target: _Text = None,
     outcome: Annotated[Literal["ok", "refused", "failed"] | None, Query()] = None,
-    since: Annotated[datetime | None, Query(description="From this instant (inclusive)")] = None,
-    until: Annotated[datetime | None, Query(description="Before this instant")] = None,
+    since: Annotated[_Instant, Query(description="From this instant (inclusive), RFC 3339")] = None,
+    until: Annotated[_Instant, Query(description="Before this instant, RFC 3339: 2026-12-01T00:00:00Z")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     before_id: Annotated[int | None, Query(ge=1, le=2**62, description="Page: events older than this id")] = None,
     caller: Principal | None = requires(ADMIN),

@@ -18,6 +18,8 @@ from backend.vocabulary import Role
 
 router = APIRouter(prefix="/api/v1/datasources", tags=["grants"])
 _ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorBody} for code in (401, 403, 404, 422)}
+# A deleted datasource takes no new grants (409); who had a role on it stays readable.
+_PUT_ERRORS: dict[int | str, dict[str, object]] = {**_ERRORS, 409: {"model": ErrorBody}}
 
 
 @router.get("/{name}/grants", response_model=GrantList, responses=_ERRORS,
@@ -27,7 +29,7 @@ async def list_grants(name: NameParam, caller: Principal | None = requires(on_da
     return GrantList(items=[GrantOut(datasource=name, username=username, role=role) for username, role in rows])
 
 
-@router.put("/{name}/grants/{username}", response_model=GrantOut, responses=_ERRORS,
+@router.put("/{name}/grants/{username}", response_model=GrantOut, responses=_PUT_ERRORS,
             summary="Give a user a role on the datasource (replacing the one they had)")
 async def put_grant(request: Request, name: NameParam, username: UsernameParam, body: GrantIn,
                     caller: Principal | None = requires(on_datasource(Role.manage), action="grant.put")) -> GrantOut:

@@ -3,6 +3,11 @@ that a request outside them is answered 422 `invalid_field` naming the field, be
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
+
+from pydantic import BeforeValidator
+
 from backend.pipeline import upload_options
 
 # The largest offset a listing accepts: far beyond any listing, well inside PostgreSQL's bigint (an offset past it
@@ -13,6 +18,21 @@ MAX_OFFSET = 2**31 - 1
 # and the others have no place in a name. Written with escapes, which JSON Schema (ECMA-262) and Python both read.
 NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
 NO_CONTROL_CHARACTERS_RULE = "must not contain control characters (such as NUL)"
+
+# An instant as the schema's date-time format says (RFC 3339, with its offset): pydantic alone would also take 0.5 or
+# "0.5" as seconds since 1970, and a date without a time.
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})")
+
+
+def _rfc3339_only(value: object) -> object:
+    if value is None or isinstance(value, datetime):
+        return value
+    if not (isinstance(value, str) and _RFC3339.fullmatch(value)):
+        raise ValueError("expected an RFC 3339 instant with its offset, such as 2026-12-01T00:00:00Z")
+    return value
+
+
+RFC3339_ONLY = BeforeValidator(_rfc3339_only)
 
 # The datasources table's key is VARCHAR(128); the upload form's `datasource` field has the same bound.
 DATASOURCE_NAME_MAX = upload_options.DATASOURCE_NAME_MAX

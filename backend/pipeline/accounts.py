@@ -14,13 +14,14 @@ from sqlalchemy.orm import Session
 
 from backend.db import api_keys_repository as keys_repo
 from backend.db import audit_repository as audit
+from backend.db import datasources_repository as datasources_repo
 from backend.db import login_limiter_repository as limiter
 from backend.db import users_repository as users_repo
 from backend.db import web_sessions_repository as sessions_repo
 from backend.db.models import ApiKey, AuditEvent, User
 from backend.db.session import session_scope
 from backend.errors import ErrorCode, IngestError
-from backend.pipeline.registry import live_datasource
+from backend.pipeline.registry import live_datasource, unknown_datasource
 from backend.security.api_keys import new_key
 from backend.security.passwords import hash_password, password_problem, verify_password
 from backend.vocabulary import Actor, Role, Via
@@ -161,8 +162,10 @@ def delete_grant(actor: Actor, datasource: str, username: str) -> None:
 
 
 def grants_on(datasource: str) -> list[tuple[str, Role]]:
+    """Readable for a deleted datasource too: its history, who had a role included, stays."""
     with session_scope() as session:
-        live_datasource(session, datasource)
+        if datasources_repo.get_datasource(session, datasource) is None:
+            raise unknown_datasource(session, datasource)
         return users_repo.grants_on(session, datasource)
 
 

@@ -1658,7 +1658,10 @@ export interface components {
              * @description None: signs in by SSO only
              */
             password?: string | null;
-            /** Username */
+            /**
+             * Username
+             * @description Lower-case letters, digits, '.', '_' and '-'; starts with a letter or digit
+             */
             username: string;
         };
         /** UserList */
@@ -1742,9 +1745,9 @@ export interface operations {
                 action?: string | null;
                 target?: string | null;
                 outcome?: ("ok" | "refused" | "failed") | null;
-                /** @description From this instant (inclusive) */
+                /** @description From this instant (inclusive), RFC 3339 */
                 since?: string | null;
-                /** @description Before this instant */
+                /** @description Before this instant, RFC 3339: 2026-12-01T00:00:00Z */
                 until?: string | null;
                 limit?: number;
                 /** @description Page: events older than this id */
@@ -2338,6 +2341,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
