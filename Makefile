@@ -63,7 +63,10 @@ frontend/dist/index.html: $(shell find frontend/src -type f 2>/dev/null) fronten
 e2e: var/.browser-installed frontend/dist/index.html ## browser tests in Debian's Chromium against the real stack (screenshots in var/screenshots)
 	$(BIN)/druid-ingest app down
 	$(BIN)/druid-ingest app up
-	cd frontend && npm run e2e --silent
+	@# The tests sign in as an admin of their own, with a password made up for this run (never stored).
+	@export E2E_ADMIN_USERNAME=e2e-admin E2E_ADMIN_PASSWORD="e2e-$$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
+	&& $(BIN)/druid-ingest users create-admin --username e2e-admin --password-env E2E_ADMIN_PASSWORD --reset \
+	&& cd frontend && npm run e2e --silent
 
 screenshots: ## the browser tests, saving their screenshots over the README's in docs/screenshots
 	E2E_SCREENSHOTS=docs/screenshots $(MAKE) e2e

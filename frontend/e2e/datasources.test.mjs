@@ -10,11 +10,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
+  apiFetch,
   BASE_URL,
   JOB_TIMEOUT_MS,
   SCREENSHOTS,
   fetchJob,
   launchBrowser,
+  signedInContext,
   pageText,
   runTag,
   screenshotPath,
@@ -35,7 +37,7 @@ const done = { created: false, ingested: false, evolved: false };
 before(async () => {
   await waitForBackend();
   browser = await launchBrowser();
-  context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  context = await signedInContext(browser);
   context.setDefaultTimeout(30_000);
 });
 
@@ -49,7 +51,7 @@ after(async () => {
  * @returns {Promise<Record<string, any>>}
  */
 async function fetchDatasource() {
-  const r = await fetch(`${BASE_URL}/api/v1/datasources/${name}`, { signal: AbortSignal.timeout(10_000) });
+  const r = await apiFetch(`/api/v1/datasources/${name}`);
   if (!r.ok) throw new Error(`GET /api/v1/datasources/${name}: HTTP ${r.status} ${await r.text()}`);
   return /** @type {Record<string, any>} */ (await r.json());
 }

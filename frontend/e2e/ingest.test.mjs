@@ -14,6 +14,7 @@ import {
   fetchJob,
   invalidSalesFile,
   launchBrowser,
+  signedInContext,
   pageText,
   pngNamedCsv,
   runTag,
@@ -33,7 +34,7 @@ const tag = runTag();
 before(async () => {
   await waitForBackend();
   browser = await launchBrowser();
-  context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  context = await signedInContext(browser);
   context.setDefaultTimeout(30_000);
 });
 

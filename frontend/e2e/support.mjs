@@ -22,6 +22,66 @@ export const VALID_ROWS = 1000;
 
 export const TERMINAL = ['succeeded', 'rejected', 'failed', 'cancelled'];
 
+/**
+ * The admin the browser tests sign in as: `make e2e` creates it (or resets its password) with a password made up
+ * for the run and passes both here.
+ */
+export const ADMIN = {
+  username: process.env.E2E_ADMIN_USERNAME ?? 'e2e-admin',
+  password: process.env.E2E_ADMIN_PASSWORD ?? '',
+};
+
+/**
+ * A browser context signed in as `who`: the API's sign-in sets the session cookies in the context's cookie jar, as
+ * the sign-in page would (the page's own sign-in is tested in access.test.mjs).
+ * @param {import('playwright-core').Browser} browser
+ * @param {{ username: string; password: string }} [who]
+ */
+export async function signedInContext(browser, who = ADMIN) {
+  if (!who.password) throw new Error('no password for the browser tests\' admin: run them with `make e2e`');
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const r = await context.request.post(`${BASE_URL}/api/v1/auth/login`, {
+    data: { username: who.username, password: who.password },
+  });
+  if (!r.ok()) throw new Error(`signing in as ${who.username}: HTTP ${r.status()} ${await r.text()}`);
+  return context;
+}
+
+/** @type {Promise<{ cookie: string; csrf: string }> | undefined} */
+let adminSession;
+
+/**
+ * fetch() against the API as the tests' admin (a cookie session of its own, with the anti-forgery header on
+ * state-changing requests): for the tests' own checks and set-up, beside what the page shows.
+ * @param {string} pathname
+ * @param {RequestInit} [init]
+ */
+export async function apiFetch(pathname, init = {}) {
+  adminSession ??= signInFromNode(ADMIN);
+  const session = await adminSession;
+  const headers = new Headers(init.headers);
+  headers.set('Cookie', session.cookie);
+  if ((init.method ?? 'GET') !== 'GET') headers.set('X-CSRF-Token', session.csrf);
+  return fetch(`${BASE_URL}${pathname}`, { ...init, headers, signal: init.signal ?? AbortSignal.timeout(10_000) });
+}
+
+/** @param {{ username: string; password: string }} who */
+async function signInFromNode(who) {
+  const r = await fetch(`${BASE_URL}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(who),
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (!r.ok) throw new Error(`signing in as ${who.username}: HTTP ${r.status} ${await r.text()}`);
+  const me = /** @type {{ csrf_token: string | null }} */ (await r.json());
+  const cookie = r.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
+  return { cookie, csrf: me.csrf_token ?? '' };
+}
+
 export async function launchBrowser() {
   return chromium.launch({
     executablePath: CHROMIUM,
@@ -90,7 +150,7 @@ export async function waitForBackend(timeoutMs = 30_000) {
  * @returns {Promise<Record<string, any>>}
  */
 export async function fetchJob(jobId) {
-  const r = await fetch(`${BASE_URL}/api/v1/jobs/${jobId}`, { signal: AbortSignal.timeout(10_000) });
+  const r = await apiFetch(`/api/v1/jobs/${jobId}`);
   if (!r.ok) throw new Error(`GET /api/v1/jobs/${jobId}: HTTP ${r.status} ${await r.text()}`);
   return /** @type {Record<string, any>} */ (await r.json());
 }

@@ -5,10 +5,20 @@ import { JobPage } from './features/job/JobPage';
 import { JobsPage } from './features/jobs/JobsPage';
 import { NewDatasourcePage } from './features/new-datasource/NewDatasourcePage';
 import { UploadPage } from './features/upload/UploadPage';
-import { Link, matchPath, useLocation } from './router';
+import { useQueryClient } from '@tanstack/react-query';
+import { accessApi } from './api/access';
+import { AuditPage } from './features/access/AuditPage';
+import { KeysPage } from './features/access/KeysPage';
+import { CallerContext, mayAnywhere, useMe } from './features/access/me';
+import { SignInPage } from './features/access/SignInPage';
+import { UsersPage } from './features/access/UsersPage';
+import { Link, matchPath, navigate, useLocation } from './router';
 
-function Page({ pathname }: { pathname: string }) {
-  if (pathname === '/' || pathname === '/upload') return <UploadPage />;
+function Page({ pathname, canUpload, isAdmin }: { pathname: string; canUpload: boolean; isAdmin: boolean }) {
+  if (pathname === '/' || pathname === '/upload') return canUpload ? <UploadPage /> : <JobsPage />;
+  if (pathname === '/keys') return <KeysPage />;
+  if (isAdmin && pathname === '/users') return <UsersPage />;
+  if (isAdmin && pathname === '/audit') return <AuditPage />;
   if (pathname === '/jobs') return <JobsPage />;
   const job = matchPath('/jobs/:id', pathname);
   if (job?.id) return <JobPage key={job.id} jobId={job.id} />;
@@ -34,6 +44,9 @@ function title(pathname: string): string {
   if (pathname === '/datasources') return 'Datasources';
   if (pathname === '/datasources/new') return 'New datasource';
   if (pathname.startsWith('/datasources/')) return 'Datasource';
+  if (pathname === '/keys') return 'API keys';
+  if (pathname === '/users') return 'Users';
+  if (pathname === '/audit') return 'Audit log';
   return 'Upload';
 }
 
@@ -53,8 +66,23 @@ export function App() {
   }, [pathname]);
 
   const navClass = (active: boolean) => (active ? 'nav-link active' : 'nav-link');
+  const me = useMe();
+  const queryClient = useQueryClient();
+  if (me.isPending) return <p className="loading">Loading…</p>;
+  // Signed out (401): only the sign-in. With access control off the server answers as an admin, so it never shows.
+  if (me.data === null) return <SignInPage />;
+  // Who the caller is could not be asked (an outage): offer everything, the server refuses what it must.
+  const canUpload = me.data ? mayAnywhere(me.data, 'upload') : true;
+  const isAdmin = me.data?.is_admin ?? false;
+  const signedIn = me.data !== undefined && me.data.via !== 'none';
+  const signOut = async () => {
+    await accessApi.logout();
+    queryClient.clear();
+    navigate('/');
+    await queryClient.invalidateQueries({ queryKey: ['me'] });
+  };
   return (
-    <>
+    <CallerContext.Provider value={me.data}>
       <a className="skip-link" href="#main">
         Skip to content
       </a>
@@ -64,13 +92,15 @@ export function App() {
             druid-ingest
           </Link>
           <nav aria-label="Main">
-            <Link
-              to="/"
-              className={navClass(pathname === '/' || pathname === '/upload')}
-              aria-current={pathname === '/' || pathname === '/upload' ? 'page' : undefined}
-            >
-              Upload
-            </Link>
+            {canUpload && (
+              <Link
+                to="/"
+                className={navClass(pathname === '/' || pathname === '/upload')}
+                aria-current={pathname === '/' || pathname === '/upload' ? 'page' : undefined}
+              >
+                Upload
+              </Link>
+            )}
             <Link
               to="/jobs"
               className={navClass(pathname.startsWith('/jobs'))}
@@ -85,12 +115,35 @@ export function App() {
             >
               Datasources
             </Link>
+            {signedIn && (
+              <Link to="/keys" className={navClass(pathname === '/keys')}>
+                API keys
+              </Link>
+            )}
+            {signedIn && isAdmin && (
+              <>
+                <Link to="/users" className={navClass(pathname === '/users')}>
+                  Users
+                </Link>
+                <Link to="/audit" className={navClass(pathname === '/audit')}>
+                  Audit
+                </Link>
+              </>
+            )}
           </nav>
+          {signedIn && me.data && (
+            <div className="who">
+              <span aria-label="Signed in as">{me.data.username}</span>{' '}
+              <button type="button" className="button-link" onClick={() => void signOut()}>
+                Sign out
+              </button>
+            </div>
+          )}
         </div>
       </header>
       <main id="main" ref={main}>
-        <Page pathname={pathname} />
+        <Page pathname={pathname} canUpload={canUpload} isAdmin={isAdmin} />
       </main>
-    </>
+    </CallerContext.Provider>
   );
 }

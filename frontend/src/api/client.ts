@@ -1,5 +1,6 @@
 import createClient from 'openapi-fetch';
 import type { paths } from './generated/openapi';
+import { withCsrf } from './session';
 import {
   COMPATIBILITY_MODES,
   isJobState,
@@ -22,6 +23,9 @@ export const http = createClient<paths>({
   // Looked up on each call rather than captured once, so a test's stubbed fetch is the one used.
   fetch: (request) => globalThis.fetch(request),
 });
+
+// Every state-changing request of a cookie session carries the anti-forgery header (src/api/session.ts).
+http.use({ onRequest: ({ request }) => withCsrf(request) });
 
 const UPLOADS_PATH = '/api/v1/uploads' satisfies keyof paths;
 const REJECTS_PATH = '/api/v1/jobs/{job_id}/rejects' satisfies keyof paths;
@@ -182,7 +186,7 @@ export function parseErrorBody(status: number, statusText: string, body: unknown
 }
 
 /** The answer of an openapi-fetch call: its body, or an ApiError carrying the parsed error body. */
-async function answer<T>(call: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
+export async function answer<T>(call: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
   let result: { data?: T; error?: unknown; response: Response };
   try {
     result = await call;

@@ -151,3 +151,13 @@ const QUERY_ORDER = { NONE: 0, SECOND: 1, MINUTE: 2, HOUR: 3, DAY: 4 } as const 
 export const SEGMENT_GRANULARITIES = Object.keys(SEGMENT_ORDER) as readonly SegmentGranularity[];
 export const QUERY_GRANULARITIES = Object.keys(QUERY_ORDER) as readonly QueryGranularity[];
 export const DEFAULT_GRANULARITY: Granularity = { segment: 'DAY', query: 'NONE' };
+
+/** GET /auth/me and 200 from POST /auth/login: the caller, with a role per datasource. */
+export type Me = Schemas['Me'];
+export type Role = Schemas['Role'];
+export type User = Schemas['UserOut'];
+export type ApiKey = Schemas['KeyOut'];
+/** 201 from POST /keys: the key with its secret, shown this once. */
+export type ApiKeyCreated = Schemas['KeyCreated'];
+export type AuditEvent = Schemas['AuditEventOut'];
+export type AuditList = Schemas['AuditList'];

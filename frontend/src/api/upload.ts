@@ -1,3 +1,4 @@
+import { CSRF_HEADER, csrfToken } from './session';
 import { ApiError, parseErrorBody, UPLOAD_URL } from './client';
 import type { UploadAccepted, UploadFields } from './models';
 
@@ -65,6 +66,8 @@ export function uploadFile(
 
   xhr.open('POST', UPLOAD_URL);
   xhr.setRequestHeader('Accept', 'application/json');
+  const token = csrfToken();
+  if (token) xhr.setRequestHeader(CSRF_HEADER, token);
   xhr.send(form);
   return { done, abort: () => xhr.abort() };
 }

@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import type { DatasourceDetail, SchemaChange } from '../../api/models';
 import { ADD_REFERRER, makeDatasource, makeSchemaVersion, TWO_VERSIONS, WEB_EVENTS_V2 } from '../../test/datasources';
 import { callsTo, json, makeJob, mockFetch, renderWithClient } from '../../test/utils';
+import type { Me } from '../../api/models';
+import { CallerContext } from '../access/me';
 import { DatasourcePage } from './DatasourcePage';
 
 const BASE = '/api/v1/datasources/web_events';
@@ -40,6 +42,9 @@ function serve(answers: Record<string, (request: Request) => Response | Promise<
       return json(detail);
     }),
     ...route(`${BASE}/schemas`, () => json(TWO_VERSIONS)),
+    ...route(`${BASE}/grants`, () => json({ items: [{ datasource: 'web_events', username: 'ana', role: 'upload' }] })),
+    ...route(`${BASE}/grants/bo`, () => json({ datasource: 'web_events', username: 'bo', role: 'read' })),
+    ...route(`${BASE}/grants/ana`, () => new Response(null, { status: 204 })),
     ...route(`${BASE}/schemas/1/diff/2`, () =>
       json({ datasource: 'web_events', from_version: 1, to_version: 2, changes: [ADD_REFERRER] }),
     ),
@@ -271,6 +276,41 @@ describe('<DatasourcePage>', () => {
       limit: '10',
       offset: '0',
     });
+  });
+
+  it('who may use it: the grants listed, a role given with PUT and taken away with DELETE', async () => {
+    const { sent } = serve();
+    const user = await open();
+    const panel = (await screen.findByRole('heading', { name: 'Who may use it' })).closest('section') as HTMLElement;
+    expect(await within(panel).findByRole('cell', { name: 'ana' })).toBeInTheDocument();
+    await user.type(within(panel).getByLabelText('Username'), 'bo');
+    await user.selectOptions(within(panel).getByLabelText('Role'), 'read');
+    await user.click(within(panel).getByRole('button', { name: 'Give the role' }));
+    await user.click(within(panel).getByRole('button', { name: 'Remove ana' }));
+    expect(sent.filter((s) => s.path.includes('/grants/'))).toEqual([
+      { method: 'PUT', path: `${BASE}/grants/bo`, body: { role: 'read' } },
+      { method: 'DELETE', path: `${BASE}/grants/ana`, body: null },
+    ]);
+    expect(within(panel).queryByRole('alert')).not.toBeInTheDocument();
+  });
+
+  it('a reader is offered no upload, no schema change, no grants and no settings', async () => {
+    serve();
+    const reader: Me = {
+      username: 'rita', display_name: '', via: 'session', is_admin: false, grants: { web_events: 'read' },
+      scopes: null, csrf_token: 'x',
+    };
+    renderWithClient(
+      <CallerContext.Provider value={reader}>
+        <DatasourcePage name="web_events" />
+      </CallerContext.Provider>,
+    );
+    await screen.findByRole('heading', { name: /^Schema, version/ });
+    expect(screen.queryByRole('link', { name: /Upload to this datasource/ })).not.toBeInTheDocument();
+    expect(screen.queryByRole('heading', { name: 'Change the schema' })).not.toBeInTheDocument();
+    expect(screen.queryByRole('heading', { name: 'Who may use it' })).not.toBeInTheDocument();
+    expect(screen.queryByRole('heading', { name: 'Settings' })).not.toBeInTheDocument();
+    expect(screen.getByRole('heading', { name: 'Recent jobs' })).toBeInTheDocument();
   });
 
   it('an unknown name: says so', async () => {

@@ -6,7 +6,9 @@ import { formatAge, formatDateTime } from '../../lib/format';
 import { datasourceJobsPath, uploadPath } from '../../lib/paths';
 import { useNow } from '../../lib/useNow';
 import { Link } from '../../router';
+import { may, useCaller } from '../access/me';
 import { jobCountsText } from '../datasources/counts';
+import { Grants } from './Grants';
 import { RecentJobs } from './RecentJobs';
 import { SchemaEditor } from './SchemaEditor';
 import { SchemaTable } from './SchemaTable';
@@ -18,6 +20,7 @@ export function DatasourcePage({ name }: { name: string }) {
   const datasource = useDatasource(name);
   const versions = useSchemaVersions(name);
   const now = useNow(60_000);
+  const me = useCaller();
 
   if (datasource.isPending) {
     return (
@@ -43,6 +46,10 @@ export function DatasourcePage({ name }: { name: string }) {
   }
 
   const d = datasource.data;
+  // Only what the caller may do is offered (the server refuses the rest anyway). `me` undefined: it could not be
+  // asked, so everything is offered and the server decides.
+  const mayUpload = me === undefined || may(me, 'upload', d.name);
+  const mayManage = me === undefined || may(me, 'manage', d.name);
   return (
     <>
       <p className="breadcrumb">
@@ -52,7 +59,7 @@ export function DatasourcePage({ name }: { name: string }) {
         <h1 tabIndex={-1}>
           {d.name} <span className="tag tag-version">v{d.schema_version}</span>
         </h1>
-        {!d.deleted && (
+        {!d.deleted && mayUpload && (
           <Link to={uploadPath(d.name)} className="button-primary">
             <Icon name="upload" /> Upload to this datasource
           </Link>
@@ -98,12 +105,14 @@ export function DatasourcePage({ name }: { name: string }) {
             Could not load the versions: {versions.error.message}
           </div>
         )}
-        {versions.isSuccess && <Versions name={d.name} versions={versions.data} readOnly={d.deleted} />}
+        {versions.isSuccess && (
+          <Versions name={d.name} versions={versions.data} readOnly={d.deleted || !mayManage} />
+        )}
         <h3 id="diff-title">Compare versions</h3>
         {versions.isSuccess && <VersionDiff name={d.name} versions={versions.data} />}
       </section>
 
-      {!d.deleted && (
+      {!d.deleted && mayManage && (
         <section className="panel" aria-labelledby="edit-title">
           <h2 id="edit-title">Change the schema</h2>
           <p className="muted small">
@@ -119,16 +128,25 @@ export function DatasourcePage({ name }: { name: string }) {
         <RecentJobs name={d.name} />
       </section>
 
-      <section className="panel" aria-labelledby="settings-title">
-        <h2 id="settings-title">Settings</h2>
-        <CompatibilitySetting datasource={d} />
-        {!d.deleted && (
-          <>
-            <h3>Delete</h3>
-            <DeleteDatasource datasource={d} />
-          </>
-        )}
-      </section>
+      {mayManage && (
+        <section className="panel" aria-labelledby="access-title">
+          <h2 id="access-title">Who may use it</h2>
+          <Grants datasource={d.name} readOnly={d.deleted} />
+        </section>
+      )}
+
+      {mayManage && (
+        <section className="panel" aria-labelledby="settings-title">
+          <h2 id="settings-title">Settings</h2>
+          <CompatibilitySetting datasource={d} />
+          {!d.deleted && (
+            <>
+              <h3>Delete</h3>
+              <DeleteDatasource datasource={d} />
+            </>
+          )}
+        </section>
+      )}
     </>
   );
 }

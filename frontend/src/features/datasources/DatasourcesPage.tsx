@@ -4,6 +4,7 @@ import { formatAge, formatDateTime } from '../../lib/format';
 import { datasourceJobsPath, datasourcePath } from '../../lib/paths';
 import { useNow } from '../../lib/useNow';
 import { Link, useSearchParams } from '../../router';
+import { useCaller } from '../access/me';
 import { jobCountsText } from './counts';
 
 export function DatasourcesPage() {
@@ -12,14 +13,19 @@ export function DatasourcesPage() {
   const datasources = useDatasources(showDeleted);
   const now = useNow(60_000);
   const items = datasources.data?.items ?? [];
+  // Creating a datasource is an admin's (the server refuses others); undefined: `me` could not be asked.
+  const me = useCaller();
+  const mayCreate = me === undefined || me?.is_admin === true;
 
   return (
     <>
       <div className="page-head">
         <h1 tabIndex={-1}>Datasources</h1>
-        <Link to="/datasources/new" className="button-primary">
-          New datasource
-        </Link>
+        {mayCreate && (
+          <Link to="/datasources/new" className="button-primary">
+            New datasource
+          </Link>
+        )}
       </div>
       <p className="lead">
         Each datasource declares the columns, types and rules its files must follow. A change to its schema is a new
@@ -47,7 +53,8 @@ export function DatasourcesPage() {
       {datasources.isPending && <p role="status">Loading datasources…</p>}
       {datasources.isSuccess && items.length === 0 && (
         <p className="empty">
-          No datasources yet. <Link to="/datasources/new">Create one from a sample file</Link>
+          No datasources yet.{' '}
+          {mayCreate ? <Link to="/datasources/new">Create one from a sample file</Link> : 'An admin can create one.'}
         </p>
       )}
 
