@@ -49,6 +49,8 @@ async def login(request: Request, response: Response, settings: SettingsDep, bod
     if locked > 0:
         raise _locked(locked)  # audited by the audit trail as a refused auth.login
     outcome = await run_in_threadpool(accounts.sign_in, policy_of(settings), body.username, body.password, actor)
+    if isinstance(outcome, accounts.Locked):  # locked by a concurrent failure since the check above
+        raise _locked(outcome.seconds)
     if isinstance(outcome, int):
         already_audited(request)  # sign_in recorded the failure with its count
         await asyncio.sleep(min(_MAX_SLOWING_S, 0.1 * outcome))

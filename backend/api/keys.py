@@ -64,6 +64,14 @@ async def create_key(request: Request, body: KeyIn,
         if wider:
             raise IngestError(ErrorCode.forbidden, f"This key may not create a key with scopes it lacks: {wider}.",
                               {"permission": "scopes"})
+    if caller is not None and caller.key_id is not None:
+        # Nor one that outlives it: a leaked key that expires must not leave a copy that never does.
+        parent = await run_in_threadpool(accounts.find_key, caller.key_id)
+        if parent is not None and parent.expires_at is not None and (
+                body.expires_at is None or body.expires_at > parent.expires_at):
+            raise IngestError(ErrorCode.forbidden,
+                              f"This key expires at {parent.expires_at:%Y-%m-%d %H:%M:%S} UTC: a key it creates must "
+                              "expire no later (set expires_at).", {"permission": "expires_at"})
     key, secret = await run_in_threadpool(accounts.create_key, actor_of(request, caller), _own_user(caller),
                                           body.name, body.scopes, body.expires_at)
     return KeyCreated(**_render(key, caller.username if caller else "").model_dump(), secret=secret)

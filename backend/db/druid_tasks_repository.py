@@ -65,15 +65,15 @@ def lock_submissions(session: Session) -> bool:
 def submit_round(session: Session, *, max_running: int, min_interval_s: float, limit: int) -> SubmitRound | None:
     """What the submitter needs to decide, or None when no staged job waits (one cheap statement when idle)."""
     waited = func.extract("epoch", func.now() - func.coalesce(Job.ready_at, Job.updated_at))
-    rows = session.execute(
+    ready_query = (
         select(Job.id, Job.attempt, Job.datasource, Job.schema_version, Job.staged_format, Job.mode, Job.druid_solo,
                Job.rows_valid, Job.priority, Job.created_at, waited)
         .where(Job.state == JobState.submitting, Job.druid_task_id.is_(None), _UNHELD)
         .order_by(Job.priority.desc(), Job.created_at, Job.id)
         .limit(limit)
         .with_for_update(skip_locked=True, of=Job)
-    ).all()
-    if not rows:
+    )
+    if not session.execute(ready_query).first():
         return None
     running = session.scalar(select(func.count(func.distinct(Job.druid_task_id))).where(_IN_DRUID)) or 0
     spacing = 0.0
@@ -87,6 +87,10 @@ def submit_round(session: Session, *, max_running: int, min_interval_s: float, l
         .where(or_(Job.state.in_([JobState.queued, JobState.validating, JobState.staging]),
                    and_(Job.state == JobState.submitting, Job.druid_task_id.is_(None), ~_UNHELD)))
     ).all()
+    # Read after the jobs on their way, each statement with its own snapshot (READ COMMITTED): a job let go between
+    # the two is among the ready ones then. Read before them, it fell between both (neither on its way nor ready)
+    # and a group left without it, seen in CI.
+    rows = session.execute(ready_query).all()
     in_druid = session.scalars(select(Job.datasource).distinct().where(_IN_DRUID)).all()
     ready = [ReadyJob(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), int(r[7] or 0), r[8], r[9], float(r[10] or 0))
              for r in rows]

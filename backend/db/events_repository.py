@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from backend.db.models import JobEvent
@@ -45,3 +45,9 @@ def add_events(session: Session, job_ids: Sequence[uuid.UUID], state: JobState, 
         session.execute(insert(JobEvent), [
             {"job_id": job_id, "state": state, "message": storable(message), "details": storable(details or {})}
             for job_id in job_ids])
+
+
+def state_at(session: Session, job_id: uuid.UUID, at: datetime) -> JobState | None:
+    """The state the job's history says it was in at `at` (its latest event then), or None before its first."""
+    return session.scalar(select(JobEvent.state).where(JobEvent.job_id == job_id, JobEvent.at <= at)
+                          .order_by(JobEvent.at.desc(), JobEvent.id.desc()).limit(1))

@@ -26,6 +26,13 @@ RETURNING failures
 """)
 
 
+def serialize(session: Session, subjects: list[str]) -> None:
+    """Sign-ins of the same subjects wait for each other until this transaction ends, so concurrent guesses cannot all
+    pass the lock check before any of their failures is counted. Taken in sorted order: no two sign-ins deadlock."""
+    for subject in sorted(set(subjects)):
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"login:{subject}"})
+
+
 def locked_until(session: Session, subjects: list[str]) -> datetime | None:
     """The latest lock still in force on any of the subjects, or None."""
     now = datetime.now(UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -39,6 +39,9 @@ def list_users(session: Session) -> list[User]:
 
 
 def active_admins(session: Session) -> int:
+    """Counted under a transaction-level lock that every change able to remove an admin takes first: two such changes
+    at once (deactivating admins A and B) would otherwise each count the other and leave none."""
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended('users:active-admins', 0))"))
     return session.scalar(select(func.count()).where(User.is_admin, User.active)) or 0
 
 

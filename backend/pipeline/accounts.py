@@ -210,6 +210,12 @@ class SignedIn:
     session_id: uuid.UUID
 
 
+@dataclass(frozen=True)
+class Locked:
+    """A sign-in refused unchecked: its username or address is locked out for `seconds` more."""
+    seconds: float
+
+
 def _subjects(username: str, address: str | None) -> list[str]:
     return [f"user:{username[:100]}", *([f"addr:{address}"] if address else [])]
 
@@ -235,23 +241,28 @@ def locked_for(username: str, address: str | None) -> float:
     return max(0.0, (until - datetime.now(UTC)).total_seconds()) if until else 0.0
 
 
-def sign_in(policy: LoginPolicy, username: str, password: str, actor: Actor) -> SignedIn | int:
-    """A new web session, or the username's recent failures (for the caller to slow down and refuse with 401, or
-    429 once `locked_for` says so)."""
+def sign_in(policy: LoginPolicy, username: str, password: str, actor: Actor) -> SignedIn | Locked | int:
+    """A new web session; Locked while the username or the address is locked out (the password is not even
+    checked); or the username's recent failures (for the caller to slow down and refuse with 401). Sign-ins of the
+    same username or address run one at a time, so a burst of concurrent guesses is counted guess by guess."""
+    subjects = _subjects(username, actor.client_address)
     with session_scope() as session:
+        limiter.serialize(session, subjects)
+        until = limiter.locked_until(session, subjects)
+        if until is not None:
+            return Locked(max(0.0, (until - datetime.now(UTC)).total_seconds()))
         user = users_repo.by_username(session, username)
-    ok = verify_password(user.password_hash if user else None, password) and user is not None and user.active
-    with session_scope() as session:
+        ok = verify_password(user.password_hash if user else None, password) and user is not None and user.active
         if not ok or user is None:
-            failures = limiter.record_failure(session, _subjects(username, None)[0], policy.max_failures,
-                                              policy.window_s, policy.lockout_s)
+            failures = limiter.record_failure(session, subjects[0], policy.max_failures, policy.window_s,
+                                              policy.lockout_s)
             if actor.client_address:
                 limiter.record_failure(session, f"addr:{actor.client_address}",
                                        policy.max_failures * policy.ADDRESS_FACTOR, policy.window_s, policy.lockout_s)
             audit.add(session, Actor(username[:64], Via.password, actor.client_address, actor.request_id),
                       "auth.login", username[:64], "refused", 401, {"failures": failures})
             return failures
-        limiter.clear(session, f"user:{username}")
+        limiter.clear(session, subjects[0])
         users_repo.mark_login(session, user.id)
         row = sessions_repo.add(session, user.id, policy.session_max_s)
         audit.add(session, Actor(user.username, Via.password, actor.client_address, actor.request_id),

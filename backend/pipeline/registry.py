@@ -46,7 +46,6 @@ _DRUID_REFUSES = re.compile(r"^\.|/|[^\S ]|[\x00-\x1f\x7f]")
 # Also refused here: a double quote, which Druid SQL would need escaped in every query that names the datasource.
 _QUOTE = '"'
 DRUID_NAME_MAX = 255
-_NAMES_SHOWN = 20  # datasources named in an unknown_datasource message (GET /api/v1/datasources lists them all)
 
 
 @dataclass(frozen=True)
@@ -200,11 +199,10 @@ def live_datasource(session: Session, name: str, *, for_update: bool = False) ->
 
 
 def unknown_datasource(session: Session, name: str) -> IngestError:
-    names = [ds.name for ds in repo.list_datasources(session, include_deleted=False)]
-    more = len(names) - _NAMES_SHOWN
-    known = ", ".join(names[:_NAMES_SHOWN]) + (f" and {more} more" if more > 0 else "")
+    """Names no other datasource: a caller with a role on a datasource that does not exist (an SSO claim may name
+    any) must not learn the names of those it may not read."""
     return IngestError(ErrorCode.unknown_datasource,
-                       f"Unknown datasource `{name[:128]}`. Known datasources: {known or 'none'}.",
+                       f"Unknown datasource `{name[:128]}`. GET /api/v1/datasources lists the datasources you may use.",
                        {"field": "datasource", "datasource": name[:128]})
 
 

@@ -69,6 +69,31 @@ class UnrecordedEvent:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+def record_late_events(unrecorded: list[UnrecordedEvent]) -> None:
+    """Write the retry notes an outage kept out of the jobs' histories, marked with when they happened."""
+    while unrecorded:
+        event = unrecorded[0]
+        try:
+            with session_scope() as session:
+                job = jobs_repository.get_job(session, event.job_id)
+                # Under the state the job was in when the retry happened, not the one it is in now: a job that
+                # ended meanwhile would otherwise seem to have ended more than once.
+                then = events_repository.state_at(session, event.job_id, event.at) if job is not None else None
+                if job is not None and then is not None and then not in TERMINAL_STATES:
+                    events_repository.add_event(
+                        session, event.job_id, then,
+                        f"{event.message} (recorded late: the database was unreachable)",
+                        {**event.details, "happened_at": event.at.isoformat(), "recorded_late": True},
+                        at=event.at,
+                    )
+        except Exception as exc:
+            if is_transient(exc):
+                raise  # still unreachable: kept for the next round
+            # PostgreSQL refuses this note for good: dropped, so that it cannot stop the worker claiming jobs.
+            log.exception("could not record a late retry note; dropped")
+        unrecorded.pop(0)
+
+
 def is_database_outage(error: BaseException) -> bool:
     """PostgreSQL unreachable or the connection dropped (Druid's and S3's faults are IngestErrors; a statement
     PostgreSQL refuses is not an outage)."""
@@ -377,25 +402,7 @@ class Worker:
                         extra={"error": first_line(exc)})
 
     def _record_late_events(self) -> None:
-        """Write the retry notes an outage kept out of the jobs' histories, marked with when they happened."""
-        while self.unrecorded:
-            event = self.unrecorded[0]
-            try:
-                with session_scope() as session:
-                    job = jobs_repository.get_job(session, event.job_id)
-                    if job is not None:
-                        events_repository.add_event(
-                            session, event.job_id, job.state,
-                            f"{event.message} (recorded late: the database was unreachable)",
-                            {**event.details, "happened_at": event.at.isoformat(), "recorded_late": True},
-                            at=event.at,
-                        )
-            except Exception as exc:
-                if is_transient(exc):
-                    raise  # still unreachable: kept for the next round
-                # PostgreSQL refuses this note for good: dropped, so that it cannot stop the worker claiming jobs.
-                log.exception("could not record a late retry note; dropped")
-            self.unrecorded.pop(0)
+        record_late_events(self.unrecorded)
 
     def _end(self, ctx: StepContext, job_id: uuid.UUID, error: IngestError) -> None:
         """The one place a job's unhappy outcome is decided: data problems reject, everything else fails."""

@@ -5,6 +5,7 @@ database, and no secret in the audit log. (The HTTP routes and permission checks
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import select, text
@@ -70,6 +71,21 @@ def test_signing_in_and_the_limiter_counting_failures_in_postgresql() -> None:
     events = _audit(username)
     assert [(e.action, e.outcome, e.status_code) for e in events[1:]] == [("auth.login", "refused", 401)] * 3
     assert all(PASSWORD not in str(e.details) and "wrong" not in str(e.details) for e in events)
+
+
+def test_concurrent_guesses_are_counted_one_by_one() -> None:
+    # Eight wrong guesses at once against a limit of three: three are checked and counted, five are refused unchecked
+    # (before, all eight passed the lock check before any failure was counted), and so is the right password then.
+    username = _name("gu")
+    accounts.create_user(ADMIN, username, PASSWORD)
+    policy = accounts.LoginPolicy(max_failures=3, window_s=600, lockout_s=600)
+    nobody = Actor(None, None, None, None)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(lambda i: accounts.sign_in(policy, username, f"wrong guess {i:04d}", nobody),
+                                 range(8)))
+    assert sorted(o for o in outcomes if isinstance(o, int)) == [1, 2, 3], outcomes
+    assert sum(isinstance(o, accounts.Locked) for o in outcomes) == 5, outcomes
+    assert isinstance(accounts.sign_in(policy, username, PASSWORD, nobody), accounts.Locked)
 
 
 def test_a_successful_sign_in_opens_a_session_and_a_deactivation_closes_it() -> None:

@@ -11,9 +11,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, text
 
-from backend.db import druid_tasks_repository, jobs_repository
+from backend.db import druid_tasks_repository, events_repository, jobs_repository
 from backend.db.models import Job, JobEvent
 from backend.db.session import session_scope
+from backend.pipeline.worker import UnrecordedEvent, record_late_events
 from backend.vocabulary import JobState, Mode, OnInvalid, Priority
 
 WORKER = "transitions-test-worker"
@@ -131,3 +132,25 @@ def test_batches_and_heartbeats_over_the_same_rows_never_deadlock() -> None:
             thread.join(timeout=60)
     assert not problems, problems
     assert {state for state, _, _ in _rows(held).values()} == {JobState.indexing}
+
+
+def test_retry_notes_recorded_late_keep_the_state_they_happened_in() -> None:
+    # PostgreSQL was down while a job was indexing; the worker kept its retry notes and the job succeeded before
+    # they could be written. Seen in CI: the notes took the job's state at writing time, so the ending appeared
+    # three times.
+    [job_id] = _jobs(1, JobState.succeeded, None)
+    start = datetime.now(UTC) - timedelta(minutes=5)
+    with session_scope() as session:
+        for offset_s, state in ((0, JobState.queued), (10, JobState.indexing), (60, JobState.succeeded)):
+            events_repository.add_event(session, job_id, state, state.value, {},
+                                        at=start + timedelta(seconds=offset_s))
+    notes = [UnrecordedEvent(job_id, start + timedelta(seconds=s), f"Transient fault {s}", {"failure": i})
+             for i, s in enumerate((20, 30), start=1)]
+    record_late_events(notes)
+    assert notes == []
+    with session_scope() as session:
+        history = session.execute(select(JobEvent.state, JobEvent.message).where(JobEvent.job_id == job_id)
+                                  .order_by(JobEvent.at)).all()
+    assert [state for state, _ in history] == [JobState.queued, JobState.indexing, JobState.indexing,
+                                               JobState.indexing, JobState.succeeded], history
+    assert all("recorded late" in message for state, message in history[2:4])

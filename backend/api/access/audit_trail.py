@@ -6,6 +6,7 @@ declares (backend.api.access.permissions.requires) and the caller the guard foun
 from __future__ import annotations
 
 import logging
+import re
 
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -17,8 +18,9 @@ from backend.vocabulary import Actor
 
 log = logging.getLogger("backend.api")
 _MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-# POSTs that change nothing (a dry run, an inference from a sample): refusing them is not an event.
-_READ_ONLY_POSTS = ("/schemas/check", "/infer")
+# POSTs that change nothing (a dry run, an inference from a sample): refusing them is not an event. Whole paths, so a
+# user or a grant named `infer` is still audited.
+_READ_ONLY_POSTS = re.compile(r"/api/v1/datasources/(infer|[^/]+/schemas/check)")
 
 
 class AuditTrailMiddleware:
@@ -26,7 +28,8 @@ class AuditTrailMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in _MUTATING or scope["path"].endswith(_READ_ONLY_POSTS):
+        if (scope["type"] != "http" or scope["method"] not in _MUTATING
+                or (scope["method"] == "POST" and _READ_ONLY_POSTS.fullmatch(scope["path"]))):
             await self.app(scope, receive, send)
             return
         status = 500
@@ -48,6 +51,8 @@ class AuditTrailMiddleware:
         state = scope.get("state") or {}
         if state.get("audited"):
             return  # the route recorded it (a refused sign-in)
+        if "audit_action" not in state and "principal" not in state:
+            return  # no route took it (an unknown path): nothing was attempted, and strangers cannot fill the log
         principal = state.get("principal")
         client = scope.get("client")
         address = client[0] if client else None

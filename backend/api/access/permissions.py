@@ -90,7 +90,15 @@ async def _guard(need: Need, request: Request) -> Principal | None:
     settings = get_settings()
     if not settings.auth_required:
         return None
-    principal = await authenticate(request, settings)
+    try:
+        principal = await authenticate(request, settings)
+    except IngestError as error:
+        # A stale session cookie (its session ended, or a password reset ended it) must not keep its browser from
+        # the public routes, signing in again above all; bad bearer credentials are still refused there.
+        bearer = "authorization" in request.headers
+        if need.scope != Scope.public or error.code != ErrorCode.not_authenticated or bearer:
+            raise
+        principal = None
     request.state.principal = principal
     if need.scope == Scope.public:
         return principal

@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -235,6 +236,40 @@ def test_a_cookie_session_refuses_cross_site_posts_and_ends_at_sign_out(acl: Acl
     stale = requests.get(f"{acl.url}/api/v1/jobs/{acl.job}", cookies={"ingest_session": answer.cookies[
         "ingest_session"]}, timeout=30)
     assert stale.status_code == 401  # the session was revoked, not just its cookie cleared
+    # That stale cookie does not keep its browser from signing in again (nor from the public routes).
+    again = requests.post(f"{acl.url}/api/v1/auth/login", json={"username": acl.users["uploader"],
+                                                                 "password": PASSWORD},
+                          cookies={"ingest_session": answer.cookies["ingest_session"]}, timeout=30)
+    assert again.status_code == 200, again.text
+
+
+def test_a_key_creates_no_key_wider_or_longer_lived_than_itself(acl: Acl) -> None:
+    owner = accounts.user_with_grants(acl.users["uploader"])[0]
+    expires = datetime.now(UTC) + timedelta(hours=1)
+    _, secret = accounts.create_key(SETUP, owner.id, "short-lived", ["read"], expires)
+    short_lived = {"Authorization": f"Bearer {secret}"}
+
+    def mint(body: dict[str, Any]) -> requests.Response:
+        return requests.post(f"{acl.url}/api/v1/keys", json={"name": "child", **body}, headers=short_lived, timeout=30)
+
+    forever = mint({"scopes": ["read"]})
+    assert forever.status_code == 403 and forever.json()["details"]["permission"] == "expires_at", forever.text
+    later = mint({"scopes": ["read"], "expires_at": (expires + timedelta(days=1)).isoformat()})
+    assert later.status_code == 403, later.text
+    wider = mint({"scopes": ["upload"], "expires_at": expires.isoformat()})
+    assert wider.status_code == 403 and wider.json()["details"]["permission"] == "scopes", wider.text
+    sooner = mint({"scopes": ["read"], "expires_at": (expires - timedelta(minutes=5)).isoformat()})
+    assert sooner.status_code == 201, sooner.text
+
+
+def test_an_unknown_datasource_names_no_other(acl: Acl) -> None:
+    # An SSO claim may name a datasource that does not exist; the answer must not list those the caller may not read.
+    ghost = f"ghost_{uuid.uuid4().hex[:8]}"
+    token = acl.issuer.token(druid_ingest_roles=[f"read:{ghost}"])
+    answer = requests.get(f"{acl.url}/api/v1/datasources/{ghost}", headers={"Authorization": f"Bearer {token}"},
+                          timeout=30)
+    assert answer.status_code == 404, answer.text
+    assert acl.datasource not in answer.text and acl.other not in answer.text and "sales" not in answer.text
 
 
 def test_repeated_failed_sign_ins_are_refused_across_two_api_processes(acl: Acl) -> None:
@@ -284,6 +319,13 @@ def test_changes_and_sign_ins_are_audited_with_their_actor_and_outcome(acl: Acl)
     assert ("job.upload", "ok") in {(e["action"], e["outcome"]) for e in upload}
     everything = acl.get("/api/v1/audit", "admin", params={"limit": 500}).text
     assert PASSWORD not in everything and "dik_" not in everything
+    # Nor in what the two API processes logged (every request of this module, sign-ins and failures included).
+    secrets = [header["Authorization"].removeprefix("Bearer ") for header in acl.headers.values()
+               if header.get("Authorization", "").startswith("Bearer dik_")]
+    for log_name in ("test-api-access-1.log", "test-api-access-2.log"):
+        logged = (REPO_ROOT / "var" / "log" / log_name).read_text(errors="replace")
+        assert PASSWORD not in logged, log_name
+        assert not [secret for secret in secrets if secret in logged], log_name
     assert acl.get("/api/v1/audit", "manager").status_code == 403
 
 
