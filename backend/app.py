@@ -15,7 +15,21 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from backend.api import audit, auth, datasources, grants, health, infer, jobs, keys, metrics, records, uploads, users
+from backend.api import (
+    audit,
+    auth,
+    datasources,
+    grants,
+    health,
+    infer,
+    jobs,
+    keys,
+    metrics,
+    records,
+    segments,
+    uploads,
+    users,
+)
 from backend.api.access.audit_trail import AuditTrailMiddleware
 from backend.api.access.permissions import PUBLIC, requires
 from backend.api.allowed_methods import METHODS, PAGE_PATH, methods_serving
@@ -82,7 +96,8 @@ def create_app() -> FastAPI:
     app.add_middleware(JsonBodyLimit)
     app.add_middleware(AuditTrailMiddleware)  # inside RequestIdMiddleware: the request id is set when it records
     app.add_middleware(RequestIdMiddleware)
-    for module in (uploads, records, jobs, infer, datasources, grants, health, metrics, auth, users, keys, audit):
+    for module in (uploads, records, jobs, infer, datasources, segments, grants, health, metrics, auth, users, keys,
+                   audit):
         app.include_router(module.router)
     if (FRONTEND_DIST / "index.html").is_file():
         _mount_frontend(app, FRONTEND_DIST)

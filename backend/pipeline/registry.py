@@ -198,6 +198,14 @@ def live_datasource(session: Session, name: str, *, for_update: bool = False) ->
     return row
 
 
+def existing_datasource(session: Session, name: str) -> Datasource:
+    """The datasource, deleted or not (its jobs, history and rows in Druid stay readable)."""
+    row = repo.get_datasource(session, name)
+    if row is None:
+        raise unknown_datasource(session, name)
+    return row
+
+
 def unknown_datasource(session: Session, name: str) -> IngestError:
     """Names no other datasource: a caller with a role on a datasource that does not exist (an SSO claim may name
     any) must not learn the names of those it may not read."""

@@ -16,6 +16,7 @@ import {
   SCREENSHOTS,
   fetchJob,
   launchBrowser,
+  pollUntil,
   signedInContext,
   pageText,
   runTag,
@@ -140,6 +141,24 @@ describe('datasources of your own in a browser', () => {
     assert.match(await page.locator('.job-header').innerText(), new RegExp(`${name} v1`));
     console.log(`# ${file.rows} web events ingested into ${name} as job ${jobId}`);
     done.ingested = true;
+
+    // Its segments in Druid, drawn on the datasource's page: one chunk per day the file covers, its rows counted
+    // (the broker fills a new segment's row count in moments after it loads: reloaded until it has).
+    const segments = page.locator('section', { has: page.getByRole('heading', { name: 'Segments in Druid' }) });
+    await pollUntil(
+      async () => {
+        await openDatasource(page);
+        const chart = segments.getByRole('img', { name: /time chunk/ });
+        await chart.waitFor({ timeout: 10_000 });
+        const label = (await chart.getAttribute('aria-label')) ?? '';
+        return label.includes(`${file.rows.toLocaleString('en-US')} rows`) ? label : undefined;
+      },
+      60_000,
+      'the segments chart to count the file\'s rows',
+      1_000,
+    );
+    assert.ok((await segments.locator('svg rect.bar').count()) >= 1, 'a bar per time chunk');
+    await segments.screenshot({ path: screenshotPath('datasource-segments') });
     await page.close();
   });
 

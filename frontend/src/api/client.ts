@@ -243,6 +243,9 @@ export const api = {
   updateDatasource: (name: string, body: DatasourcePatch) =>
     answer(http.PATCH('/api/v1/datasources/{name}', { params: byName(name), body })),
   deleteDatasource: (name: string) => answer(http.DELETE('/api/v1/datasources/{name}', { params: byName(name) })),
+  /** Segments per time chunk with a verdict each (Druid's sys.segments). */
+  segments: (name: string, signal?: AbortSignal) =>
+    answer(http.GET('/api/v1/datasources/{name}/segments', { params: byName(name), signal })),
   schemaVersions: (name: string, signal?: AbortSignal) =>
     answer(http.GET('/api/v1/datasources/{name}/schemas', { params: byName(name), signal })),
   schemaVersion: (name: string, version: number, signal?: AbortSignal) =>

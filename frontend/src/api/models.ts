@@ -161,3 +161,5 @@ export type ApiKey = Schemas['KeyOut'];
 export type ApiKeyCreated = Schemas['KeyCreated'];
 export type AuditEvent = Schemas['AuditEventOut'];
 export type AuditList = Schemas['AuditList'];
+export type SegmentsHealth = Schemas['SegmentsOut'];
+export type ChunkHealth = Schemas['ChunkOut'];

@@ -270,6 +270,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/datasources/{name}/segments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Segments per time chunk (count, rows, bytes, shard types) with a verdict on each chunk */
+        get: operations["list_segments_api_v1_datasources__name__segments_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/jobs": {
         parameters: {
             query?: never;
@@ -582,6 +599,37 @@ export interface components {
             kind: string;
             /** Rule */
             rule?: string | null;
+        };
+        /** ChunkOut */
+        ChunkOut: {
+            /** Average Rows Per Segment */
+            average_rows_per_segment: number;
+            /** Bytes */
+            bytes: number;
+            /** End */
+            end: string;
+            /**
+             * Rows
+             * @description Rows in its segments; a segment loaded moments ago counts 0 until the broker has read its metadata
+             */
+            rows: number;
+            /** Segments */
+            segments: number;
+            /**
+             * Shard Types
+             * @description The chunk's shard spec types: numbered (dynamic), hashed, range, ...
+             */
+            shard_types: string[];
+            /**
+             * Start
+             * @description The time chunk's start (ISO-8601 UTC, as Druid writes it)
+             */
+            start: string;
+            /**
+             * Verdict
+             * @description ok | fragmented (compaction would leave at least two fewer segments) | oversized (segments average more than twice the target rows, or over 1 GiB)
+             */
+            verdict: string;
         };
         /** ColumnIn */
         ColumnIn: {
@@ -1606,6 +1654,33 @@ export interface components {
             summary: string;
             /** Version */
             version: number;
+        };
+        /** SegmentsOut */
+        SegmentsOut: {
+            /** Chunks */
+            chunks: components["schemas"]["ChunkOut"][];
+            /** Datasource */
+            datasource: string;
+            /** Druid Datasource */
+            druid_datasource: string;
+            /** Target Rows Per Segment */
+            target_rows_per_segment: number;
+            totals: components["schemas"]["SegmentsTotals"];
+        };
+        /** SegmentsTotals */
+        SegmentsTotals: {
+            /** Bytes */
+            bytes: number;
+            /** Chunks */
+            chunks: number;
+            /** Fragmented */
+            fragmented: number;
+            /** Oversized */
+            oversized: number;
+            /** Rows */
+            rows: number;
+            /** Segments */
+            segments: number;
         };
         /** UploadAccepted */
         UploadAccepted: {
@@ -2872,6 +2947,78 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_segments_api_v1_datasources__name__segments_get: {
+        parameters: {
+            query?: {
+                /** @description Chunks ending after this instant (RFC 3339) */
+                from?: string | null;
+                /** @description Chunks starting before this instant (RFC 3339) */
+                to?: string | null;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SegmentsOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

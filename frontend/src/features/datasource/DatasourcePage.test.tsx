@@ -9,6 +9,23 @@ import { CallerContext } from '../access/me';
 import { DatasourcePage } from './DatasourcePage';
 
 const BASE = '/api/v1/datasources/web_events';
+const chunk = (day: string, segments: number, rows: number, verdict: string) => ({
+  start: `2025-03-${day}T00:00:00.000Z`,
+  end: `2025-03-${day}T23:59:59.999Z`,
+  segments,
+  rows,
+  bytes: rows * 100,
+  average_rows_per_segment: rows / segments,
+  shard_types: ['numbered'],
+  verdict,
+});
+const SEGMENTS = {
+  datasource: 'web_events',
+  druid_datasource: 'web_events',
+  target_rows_per_segment: 5_000_000,
+  totals: { chunks: 2, segments: 21, rows: 3_000, bytes: 300_000, fragmented: 1, oversized: 0 },
+  chunks: [chunk('01', 1, 1_000, 'ok'), chunk('02', 20, 2_000, 'fragmented')],
+};
 const RETYPE: SchemaChange = {
   kind: 'CHANGE_TYPE',
   column: 'duration_ms',
@@ -45,6 +62,7 @@ function serve(answers: Record<string, (request: Request) => Response | Promise<
     ...route(`${BASE}/grants`, () => json({ items: [{ datasource: 'web_events', username: 'ana', role: 'upload' }] })),
     ...route(`${BASE}/grants/bo`, () => json({ datasource: 'web_events', username: 'bo', role: 'read' })),
     ...route(`${BASE}/grants/ana`, () => new Response(null, { status: 204 })),
+    ...route(`${BASE}/segments`, () => json(SEGMENTS)),
     ...route(`${BASE}/schemas/1/diff/2`, () =>
       json({ datasource: 'web_events', from_version: 1, to_version: 2, changes: [ADD_REFERRER] }),
     ),
@@ -311,6 +329,18 @@ describe('<DatasourcePage>', () => {
     expect(screen.queryByRole('heading', { name: 'Who may use it' })).not.toBeInTheDocument();
     expect(screen.queryByRole('heading', { name: 'Settings' })).not.toBeInTheDocument();
     expect(screen.getByRole('heading', { name: 'Recent jobs' })).toBeInTheDocument();
+  });
+
+  it('draws the segments per chunk, fragmented ones told apart, and lists the fragmented chunks', async () => {
+    serve();
+    await open();
+    const chart = await screen.findByRole('img', { name: /2 time chunks, 21 segments, 3,000 rows/ });
+    expect(chart.querySelectorAll('rect[data-verdict="fragmented"]')).toHaveLength(1);
+    expect(chart.querySelectorAll('rect[data-verdict="ok"]')).toHaveLength(1);
+    expect(chart.querySelectorAll('circle')).toHaveLength(2);
+    expect(screen.getByText(/1 fragmented/)).toBeInTheDocument();
+    const table = screen.getByRole('table', { name: /Fragmented time chunks of web_events/ });
+    expect(within(table).getByRole('cell', { name: '2025-03-02' })).toBeInTheDocument();
   });
 
   it('an unknown name: says so', async () => {

@@ -12,6 +12,7 @@ import { Grants } from './Grants';
 import { RecentJobs } from './RecentJobs';
 import { SchemaEditor } from './SchemaEditor';
 import { SchemaTable } from './SchemaTable';
+import { Segments } from './SegmentsChart';
 import { CompatibilitySetting, DeleteDatasource } from './Settings';
 import { VersionDiff } from './VersionDiff';
 import { Versions } from './Versions';
@@ -95,6 +96,11 @@ export function DatasourcePage({ name }: { name: string }) {
       <section className="panel" aria-labelledby="schema-title">
         <h2 id="schema-title">Schema, version {d.schema.version}</h2>
         <SchemaTable definition={d.schema.definition} caption={`Columns of ${d.name}, version ${d.schema.version}`} />
+      </section>
+
+      <section className="panel" aria-labelledby="segments-title">
+        <h2 id="segments-title">Segments in Druid</h2>
+        <Segments name={d.name} />
       </section>
 
       <section className="panel" aria-labelledby="versions-title">
