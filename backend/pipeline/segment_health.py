@@ -94,4 +94,6 @@ def _iso(at: datetime | None, default: str) -> str:
     if at is None:
         return default
     utc = at.astimezone(UTC) if at.tzinfo is not None else at.replace(tzinfo=UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    # Four-digit years by hand: strftime writes year 999 as "999", which sorts after "2025" as text.
+    return (f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}."
+            f"{utc.microsecond // 1000:03d}Z")

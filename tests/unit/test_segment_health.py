@@ -46,3 +46,4 @@ def test_bounds_are_written_as_sys_segments_holds_them() -> None:
     plus_two = timezone(timedelta(hours=2))
     assert _iso(datetime(2025, 1, 1, 2, 0, 0, 123456, tzinfo=plus_two), "x") == "2025-01-01T00:00:00.123Z"
     assert _iso(None, "default") == "default"
+    assert _iso(datetime(999, 1, 1, tzinfo=UTC), "x") == "0999-01-01T00:00:00.000Z"  # sorts before 2025 as text
