@@ -190,6 +190,9 @@ def step_durations(session: Session, window: timedelta = STEP_DURATION_WINDOW) -
                 SELECT e.id, e.at, e.state, lag(e.state) OVER (ORDER BY e.id) AS previous_state
                 FROM job_events e
                 WHERE e.job_id = j.id
+                  -- A retry note written after an outage carries the earlier time it happened: in id order it
+                  -- would end the step before it in the past (negative durations). It changes no state anyway.
+                  AND NOT coalesce((e.details ->> 'recorded_late')::boolean, false)
             ) ev
             WHERE ev.previous_state IS DISTINCT FROM ev.state
         ) step
