@@ -19,6 +19,8 @@ ColumnTypeName = Literal["string", "long", "double", "timestamp"]
 RuleKindName = Literal["not_blank", "unique", "one_of", "pattern", "min", "max", "not_in_future", "too_old"]
 SegmentName = Literal["HOUR", "DAY", "WEEK", "MONTH", "YEAR"]
 QueryName = Literal["NONE", "SECOND", "MINUTE", "HOUR", "DAY"]
+AggregatorName = Literal["longSum", "doubleSum", "longMin", "longMax", "doubleMin", "doubleMax"]
+PartitionTypeName = Literal["dynamic", "hashed", "range"]
 
 
 class _Strict(BaseModel):
@@ -66,15 +68,40 @@ class GranularityIn(_Strict):
     query: QueryName = "NONE"
 
 
+class MetricIn(_Strict):
+    column: str = Field(description="A declared long or double column, stored as this metric under its own name")
+    aggregator: AggregatorName = Field(description="long* take long columns; double* take long or double")
+
+
+class RollupIn(_Strict):
+    enabled: StrictBool = False
+    metrics: list[MetricIn] = Field(default_factory=list, description="Required when enabled; the other columns "
+                                    "but the time column are dimensions")
+    count_metric: str = Field(default="count", description="The metric counting the rows each Druid row stands for")
+
+
+class PartitioningIn(_Strict):
+    type: PartitionTypeName = "dynamic"
+    target_rows_per_segment: int | None = Field(
+        default=None, ge=100, le=100_000_000,
+        description="Default 5,000,000 (Druid's); hashed takes this or num_shards. Compaction aims at it too")
+    dimensions: list[str] = Field(default_factory=list, description="hashed and range: the dimensions to hash, or "
+                                  "sort and cut ranges by (range: string dimensions)")
+    num_shards: int | None = Field(default=None, ge=1, le=1000, description="hashed only")
+
+
 class SchemaDefinitionIn(_Strict):
     time_column: str
     columns: list[ColumnIn]
     row_checks: list[RowCheckIn] = Field(default_factory=list)
     granularity: GranularityIn | None = None
+    rollup: RollupIn | None = Field(default=None, description="Default: off")
+    partitioning: PartitioningIn | None = Field(default=None, description="Default: dynamic, 5,000,000 rows")
 
     def as_definition(self) -> dict[str, Any]:
         """JSON as backend.schema.codec reads it: absent fields left out, not sent as null."""
-        return self.model_dump(exclude_none=True, include={"time_column", "columns", "row_checks", "granularity"})
+        return self.model_dump(exclude_none=True, include={"time_column", "columns", "row_checks", "granularity",
+                                                           "rollup", "partitioning"})
 
 
 class DatasourceIn(SchemaDefinitionIn):
@@ -115,17 +142,37 @@ class GranularityOut(BaseModel):
     query: QueryName
 
 
+class MetricOut(BaseModel):
+    column: str
+    aggregator: AggregatorName
+
+
+class RollupOut(BaseModel):
+    enabled: bool
+    metrics: list[MetricOut]
+    count_metric: str
+
+
+class PartitioningOut(BaseModel):
+    type: PartitionTypeName
+    target_rows_per_segment: int | None = _optional("dynamic and range; hashed unless num_shards is set")
+    dimensions: list[str] | None = _optional("hashed and range")
+    num_shards: int | None = _optional("hashed, when set instead of target_rows_per_segment")
+
+
 class SchemaDefinitionOut(BaseModel):
     time_column: str
     columns: list[ColumnOut]
     row_checks: list[RowCheckOut]
     granularity: GranularityOut
+    rollup: RollupOut
+    partitioning: PartitioningOut
 
 
 class ChangeOut(BaseModel):
     kind: str = Field(description="ADD_COLUMN, DROP_COLUMN, CHANGE_TYPE, MAKE_REQUIRED, MAKE_OPTIONAL, ADD_RULE, "
                       "REMOVE_RULE, CHANGE_RULE, ADD_ROW_CHECK, REMOVE_ROW_CHECK, CHANGE_TIME_COLUMN, "
-                      "CHANGE_GRANULARITY")
+                      "CHANGE_GRANULARITY, CHANGE_ROLLUP, CHANGE_PARTITIONING")
     column: str | None
     column_id: int | None
     description: str

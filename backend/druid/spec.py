@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from backend.schema.declaration import DRUID_DIMENSION_TYPE, DatasourceSchema, SegmentGranularity
+from backend.schema.layout import Partitioning, PartitionType, Rollup
 
 # Druid's own defaults are 75 for realtime tasks, 50 for batch ingestion and 25 for compaction. MEDIUM keeps
 # the batch default; HIGH can take time-chunk locks from default batch and compaction tasks; LOW yields to
@@ -26,6 +27,8 @@ _INPUT_FORMATS: dict[str, dict[str, Any]] = {
     ".json": {"type": "json"},
 }
 
+# Druid's default rows per dynamic segment.
+DEFAULT_DYNAMIC_ROWS = 5_000_000
 # Longer ids hang the Overlord's POST for minutes (its metadata column), so refuse them here.
 _MAX_TASK_ID_LENGTH = 255
 
@@ -39,14 +42,55 @@ def priority_for(priority_name: str) -> int:
 
 
 def dimensions_spec(schema: DatasourceSchema, extra_string_dimensions: Sequence[str] = ()) -> dict[str, Any]:
-    """Typed dimensions in schema order; the timestamp column is Druid's __time, not a dimension."""
+    """Typed dimensions in schema order; the timestamp column is Druid's __time and rollup's metrics are metrics,
+    not dimensions."""
     dimensions: list[dict[str, str]] = [
-        {"type": DRUID_DIMENSION_TYPE[c.type], "name": c.name}
-        for c in schema.columns
-        if c.name != schema.timestamp_column
+        {"type": DRUID_DIMENSION_TYPE[c.type], "name": c.name} for c in schema.dimension_columns
     ]
     dimensions += [{"type": "string", "name": name} for name in extra_string_dimensions]
     return {"dimensions": dimensions}
+
+
+def metrics_spec(rollup: Rollup) -> list[dict[str, str]]:
+    """With rollup, the row count first (the receipt sums it), then each metric under its column's name."""
+    if not rollup.enabled:
+        return []
+    return [{"type": "count", "name": rollup.count_metric}] + [
+        {"type": m.aggregator.value, "name": m.column, "fieldName": m.column} for m in rollup.metrics]
+
+
+def partitions_spec(partitioning: Partitioning, *, appending: bool) -> dict[str, Any]:
+    """Druid's partitionsSpec. Druid cannot shuffle rows into hashed or range partitions while appending (it would
+    have to rewrite the segments already there), so an append writes dynamic segments next to them, up to the
+    same target, and compaction partitions the chunk as declared."""
+    target = partitioning.target_rows_per_segment
+    if partitioning.type is PartitionType.dynamic or appending:
+        return {"type": "dynamic", "maxRowsPerSegment": target or DEFAULT_DYNAMIC_ROWS}
+    spec: dict[str, Any] = {"type": partitioning.type.value, "partitionDimensions": list(partitioning.dimensions)}
+    if partitioning.num_shards is not None:
+        spec["numShards"] = partitioning.num_shards
+    else:
+        spec["targetRowsPerSegment"] = target
+    return spec
+
+
+def tuning_config(partitioning: Partitioning, *, appending: bool, max_num_concurrent_subtasks: int) -> dict[str, Any]:
+    """The tuningConfig for a layout: hashed and range need Druid's perfect-rollup mode (forceGuaranteedRollup), and
+    range runs only in parallel mode, so it gets at least two subtasks (its shuffle's phases run as subtasks)."""
+    partitions = partitions_spec(partitioning, appending=appending)
+    shuffled = partitions["type"] != "dynamic"
+    subtasks = max(max_num_concurrent_subtasks, 2) if partitions["type"] == "range" else max_num_concurrent_subtasks
+    config: dict[str, Any] = {
+        "type": "index_parallel",
+        # Staged rows were validated: one Druid parse error means a bug, so the task must fail loudly.
+        "maxParseExceptions": 0,
+        "maxSavedParseExceptions": 10,
+        "maxNumConcurrentSubTasks": subtasks,
+        "partitionsSpec": partitions,
+    }
+    if shuffled:
+        config["forceGuaranteedRollup"] = True
+    return config
 
 
 def day_intervals(min_ts: datetime, max_ts: datetime) -> list[str]:
@@ -107,7 +151,7 @@ def build_index_parallel_spec(
     granularity: dict[str, Any] = {
         "segmentGranularity": schema.granularity.segment.value,
         "queryGranularity": schema.granularity.query.value,
-        "rollup": False,
+        "rollup": schema.rollup.enabled,
     }
     if not append:
         assert replace_intervals is not None
@@ -118,6 +162,8 @@ def build_index_parallel_spec(
         "dimensionsSpec": dimensions_spec(schema, extra_string_dimensions),
         "granularitySpec": granularity,
     }
+    if schema.rollup.enabled:
+        data_schema["metricsSpec"] = metrics_spec(schema.rollup)
     if keep_only is not None:
         column, values = keep_only
         if not values:
@@ -137,14 +183,8 @@ def build_index_parallel_spec(
                 # Druid accepts dropExisting only together with granularitySpec.intervals: replace mode.
                 "dropExisting": not append,
             },
-            "tuningConfig": {
-                "type": "index_parallel",
-                # Staged rows were validated: one Druid parse error means a bug, so the task must fail loudly.
-                "maxParseExceptions": 0,
-                "maxSavedParseExceptions": 10,
-                "maxNumConcurrentSubTasks": max_num_concurrent_subtasks,
-                "partitionsSpec": {"type": "dynamic"},
-            },
+            "tuningConfig": tuning_config(schema.partitioning, appending=append,
+                                          max_num_concurrent_subtasks=max_num_concurrent_subtasks),
         },
     }
 

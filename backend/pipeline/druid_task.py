@@ -107,6 +107,7 @@ def _submit(run: TaskRun, members: list[Job]) -> list[Job]:
     ctx, task_id = run.ctx, run.task_id
     existing = ctx.overlord.task_status(task_id)
     everyone = run.all_members()
+    layout_note = ""
     if existing is None:
         riding = [job for job in everyone if job.state not in TERMINAL_STATES]
         if not riding:
@@ -127,6 +128,10 @@ def _submit(run: TaskRun, members: list[Job]) -> list[Job]:
         )
         ctx.check_lease()
         ctx.overlord.submit_task(spec)
+        layout = registered.schema.partitioning
+        if layout.guarantees_rollup and first.mode == Mode.APPEND:
+            layout_note = (f" (appended as dynamic segments: Druid cannot {layout.type}-partition rows while "
+                           "appending; a replace upload or a compaction partitions them as declared)")
     others = len(everyone) - 1
     if existing is not None:
         message = f"Druid task {task_id} was already submitted ({existing.status}); following it."
@@ -134,6 +139,7 @@ def _submit(run: TaskRun, members: list[Job]) -> list[Job]:
         message = f"Submitted in Druid task {task_id} with {others} other job{'s' if others != 1 else ''}"
     else:
         message = f"Submitted Druid task {task_id}"
+    message += layout_note
     submitting = [job for job in members if job.state == JobState.submitting]
     with session_scope() as session:
         moved = jobs_repository.transition_many(session, [
@@ -222,12 +228,16 @@ def _rows_in_druid(ctx: StepContext, jobs: list[Job]) -> dict[uuid.UUID, int]:
     """Each job's rows queryable in Druid now (one query per few hundred jobs); jobs without rows are absent."""
     if not jobs:
         return {}
-    druid_datasource = job_datasource(jobs[0].datasource, jobs[0].schema_version).druid_datasource
+    registered = job_datasource(jobs[0].datasource, jobs[0].schema_version)
+    # Rolled-up Druid rows each stand for `count_metric` valid rows: their sum is what the job sent.
+    rollup = registered.schema.rollup
+    counted = f"SUM({quoted_identifier(rollup.count_metric)})" if rollup.enabled else "COUNT(*)"
     counts: dict[uuid.UUID, int] = {}
     for start in range(0, len(jobs), _RECEIPT_BATCH):
         batch = jobs[start:start + _RECEIPT_BATCH]
         marks = ", ".join("?" for _ in batch)
-        sql = (f'SELECT "{LINEAGE_COLUMN}" AS job, COUNT(*) AS "rows" FROM {quoted_identifier(druid_datasource)} '
+        sql = (f'SELECT "{LINEAGE_COLUMN}" AS job, {counted} AS "rows" '
+               f'FROM {quoted_identifier(registered.druid_datasource)} '
                f'WHERE "{LINEAGE_COLUMN}" IN ({marks}) GROUP BY 1')
         try:
             rows: list[dict[str, Any]] = ctx.broker.query(sql, [str(job.id) for job in batch])

@@ -21,7 +21,7 @@ from backend.db.datasources_repository import StoredVersion
 from backend.db.models import Datasource
 from backend.errors import ErrorCode, IngestError
 from backend.schema.codec import Problem, invalid_schema, schema_from_json, schema_to_json, without_ids
-from backend.schema.declaration import DRUID_DIMENSION_TYPE, DatasourceSchema, text_problem
+from backend.schema.declaration import DatasourceSchema, text_problem
 from backend.schema.evolution import (
     Change,
     ChangeKind,
@@ -240,12 +240,13 @@ def _druid_retypes(history: list[tuple[int, DatasourceSchema]], new: DatasourceS
     """A name an earlier version gave another Druid type: Druid knows columns by name, not by id, so old segments
     would hold the old type under it (a column dropped and declared again with another type is still a retype)."""
     found: list[Violation] = []
-    wanted = {c.name: DRUID_DIMENSION_TYPE[c.type] for c in new.columns if c.name != new.timestamp_column}
+    wanted = new.druid_types()
     for version, schema in reversed(history):
+        stored = schema.druid_types()
         for column in schema.columns:
-            before = DRUID_DIMENSION_TYPE[column.type]
+            before = stored.get(column.name)
             after = wanted.get(column.name)
-            if column.name == schema.timestamp_column or after is None or after == before:
+            if before is None or after is None or after == before:
                 continue
             if any(v.column == column.name for v in found):
                 continue

@@ -3,11 +3,15 @@
     {"time_column": "event_time",
      "columns": [{"id": 1, "name": "event_time", "type": "timestamp", "required": true, "rules": [...]}, ...],
      "row_checks": [...],
-     "granularity": {"segment": "DAY", "query": "NONE"}}
+     "granularity": {"segment": "DAY", "query": "NONE"},
+     "rollup": {"enabled": true, "metrics": [{"column": "revenue", "aggregator": "doubleSum"}],
+                "count_metric": "count"},
+     "partitioning": {"type": "range", "dimensions": ["country"], "target_rows_per_segment": 5000000}}
 
 Reading checks everything a person can get wrong and names the exact place of each problem
 (`columns[3].rules[0].regex`), so one answer lists every fix. Definitions stored before version 5 of the database
-(`timestamp_column`, no ids, no granularity) read as they always meant: ids by position, daily segments.
+(`timestamp_column`, no ids, no granularity) read as they always meant: ids by position, daily segments; those
+without `rollup` or `partitioning` (before version 13) as no rollup and dynamic partitioning.
 """
 
 from __future__ import annotations
@@ -39,6 +43,16 @@ from backend.schema.declaration import (
     parse_instant,
     text_problem,
 )
+from backend.schema.layout import (
+    DEFAULT_COUNT_METRIC,
+    DEFAULT_TARGET_ROWS,
+    Aggregator,
+    Metric,
+    Partitioning,
+    PartitionType,
+    Rollup,
+    layout_problems,
+)
 
 MAX_VALUE_CHARS = 1000  # of a one_of value or a pattern's meaning
 
@@ -57,7 +71,10 @@ _RULE_KEYS: dict[RuleKind, frozenset[str]] = {
 }
 _ROW_CHECK_KEYS = frozenset({"kind", "rule", "column", "factors", "discounts", "tolerance"})
 _COLUMN_KEYS = frozenset({"id", "name", "type", "required", "rules"})
-_DEFINITION_KEYS = frozenset({"time_column", "columns", "row_checks", "granularity"})
+_DEFINITION_KEYS = frozenset({"time_column", "columns", "row_checks", "granularity", "rollup", "partitioning"})
+_ROLLUP_KEYS = frozenset({"enabled", "metrics", "count_metric"})
+_METRIC_KEYS = frozenset({"column", "aggregator"})
+_PARTITIONING_KEYS = frozenset({"type", "target_rows_per_segment", "dimensions", "num_shards"})
 # Keys of definitions stored before the registry took requests (version 5 of the database).
 _LEGACY_KEYS = frozenset({"name", "druid_datasource", "timestamp_column"})
 
@@ -73,7 +90,28 @@ def schema_to_json(schema: DatasourceSchema) -> dict[str, Any]:
         ],
         "row_checks": [row_check_to_json(check) for check in schema.row_checks],
         "granularity": {"segment": schema.granularity.segment.value, "query": schema.granularity.query.value},
+        "rollup": rollup_to_json(schema.rollup),
+        "partitioning": partitioning_to_json(schema.partitioning),
     }
+
+
+def rollup_to_json(rollup: Rollup) -> dict[str, Any]:
+    return {"enabled": rollup.enabled,
+            "metrics": [{"column": m.column, "aggregator": m.aggregator.value} for m in rollup.metrics],
+            "count_metric": rollup.count_metric}
+
+
+def partitioning_to_json(partitioning: Partitioning) -> dict[str, Any]:
+    """Only the fields its type takes: dynamic {type, target}, hashed {type, dimensions, target or num_shards},
+    range {type, dimensions, target}."""
+    out: dict[str, Any] = {"type": partitioning.type.value}
+    if partitioning.type is not PartitionType.dynamic:
+        out["dimensions"] = list(partitioning.dimensions)
+    if partitioning.num_shards is not None:
+        out["num_shards"] = partitioning.num_shards
+    else:
+        out["target_rows_per_segment"] = partitioning.target_rows_per_segment
+    return out
 
 
 def rule_to_json(rule: ColumnRule) -> dict[str, Any]:
@@ -148,11 +186,18 @@ class _Reader:
         if columns and isinstance(time_column, str):
             self._time_column(time_column, columns)
         row_checks = self._row_checks(data.get("row_checks", []), columns)
-        if self.problems or not isinstance(time_column, str):
+        rollup = self._rollup(data.get("rollup"))
+        partitioning = self._partitioning(data.get("partitioning"))
+        if rollup is not None and partitioning is not None and columns and isinstance(time_column, str):
+            for path, message in layout_problems(rollup, partitioning, time_column=time_column,
+                                                 column_types={c.name: c.type.value for c in columns}):
+                self.bad(path, message)
+        if self.problems or not isinstance(time_column, str) or rollup is None or partitioning is None:
             return None
         try:
             return DatasourceSchema(name=name, druid_datasource=druid_datasource, timestamp_column=time_column,
-                                    columns=tuple(columns), row_checks=tuple(row_checks), granularity=granularity)
+                                    columns=tuple(columns), row_checks=tuple(row_checks), granularity=granularity,
+                                    rollup=rollup, partitioning=partitioning)
         except ValueError as exc:  # a rule the checks above missed; still the definition's fault
             self.bad("", str(exc))
             return None
@@ -331,6 +376,77 @@ class _Reader:
         if (problem := granularity_problem(granularity)) is not None:
             self.bad("granularity.query", problem)
         return granularity
+
+    def _rollup(self, data: Any) -> Rollup | None:
+        """The rollup block's shape; whether its metrics fit the columns is layout_problems' to say."""
+        if data is None:
+            return Rollup()
+        if not isinstance(data, Mapping):
+            self.bad("rollup", 'must be an object: {"enabled": true, "metrics": [{"column": ..., "aggregator": ...}]}')
+            return None
+        self._unknown_keys(data, _ROLLUP_KEYS, "rollup")
+        before = len(self.problems)
+        enabled = data.get("enabled", False)
+        if not isinstance(enabled, bool):
+            self.bad("rollup.enabled", "must be true or false")
+        count_metric = data.get("count_metric", DEFAULT_COUNT_METRIC)
+        if not isinstance(count_metric, str):
+            self.bad("rollup.count_metric", "must be text: the name of the metric counting the rows each Druid row "
+                     "stands for")
+        elif (problem := column_name_problem(count_metric)) is not None:
+            self.bad("rollup.count_metric", f"`{count_metric[:80]}` {problem}")
+        items = data.get("metrics", [])
+        if not isinstance(items, list):
+            self.bad("rollup.metrics", "must be a list of {column, aggregator}")
+            items = []
+        metrics: list[Metric] = []
+        for i, item in enumerate(items):
+            path = f"rollup.metrics[{i}]"
+            if not isinstance(item, Mapping):
+                self.bad(path, "must be an object: {\"column\": ..., \"aggregator\": ...}")
+                continue
+            self._unknown_keys(item, _METRIC_KEYS, path)
+            column = item.get("column")
+            if not isinstance(column, str) or not column:
+                self.bad(f"{path}.column", "is required: the name of a declared long or double column")
+            try:
+                aggregator = Aggregator(str(item.get("aggregator")))
+            except ValueError:
+                self.bad(f"{path}.aggregator",
+                         f"must be one of {', '.join(Aggregator)}; got {item.get('aggregator')!r}")
+                continue
+            if isinstance(column, str) and column:
+                metrics.append(Metric(column, aggregator))
+        if len(self.problems) > before:
+            return None
+        return Rollup(bool(enabled), tuple(metrics), str(count_metric))
+
+    def _partitioning(self, data: Any) -> Partitioning | None:
+        """The partitioning block's shape; whether it fits the columns and rollup is layout_problems' to say."""
+        if data is None:
+            return Partitioning()
+        if not isinstance(data, Mapping):
+            self.bad("partitioning", 'must be an object: {"type": "dynamic", "target_rows_per_segment": 5000000}')
+            return None
+        self._unknown_keys(data, _PARTITIONING_KEYS, "partitioning")
+        before = len(self.problems)
+        try:
+            kind = PartitionType(str(data.get("type", PartitionType.dynamic.value)))
+        except ValueError:
+            self.bad("partitioning.type", f"must be one of {', '.join(PartitionType)}; got {data.get('type')!r}")
+            return None
+        shards = data.get("num_shards")
+        default_target = None if kind is PartitionType.hashed and shards is not None else DEFAULT_TARGET_ROWS
+        target = data.get("target_rows_per_segment", default_target)
+        for key, value in (("target_rows_per_segment", target), ("num_shards", shards)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                self.bad(f"partitioning.{key}", "must be a whole number")
+        dimensions = data.get("dimensions", [])
+        if not isinstance(dimensions, list) or not all(isinstance(d, str) for d in dimensions):
+            self.bad("partitioning.dimensions", "must be a list of column names")
+        if len(self.problems) > before:
+            return None
+        return Partitioning(kind, target, tuple(dimensions), shards)
 
     def _row_checks(self, data: Any, columns: list[ColumnSpec]) -> list[RowCheck]:
         if not isinstance(data, list):

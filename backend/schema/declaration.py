@@ -15,6 +15,8 @@ from enum import StrEnum
 
 import polars as pl
 
+from backend.schema.layout import Partitioning, Rollup, layout_problems, metric_druid_type
+
 # Names the validator and the stager add to frames (and Druid's own row time, and the lineage column every staged
 # row carries); a schema column with one of them would be overwritten.
 RESERVED_COLUMN_NAMES = frozenset({"__row", "__time", "errors", "ingest_job_id"})
@@ -216,6 +218,8 @@ class DatasourceSchema:
     columns: tuple[ColumnSpec, ...]
     row_checks: tuple[RowCheck, ...] = ()
     granularity: Granularity = Granularity()
+    rollup: Rollup = Rollup()  # noqa: RUF009 (frozen: one shared default is safe)
+    partitioning: Partitioning = Partitioning()  # noqa: RUF009 (frozen)
     description: str = ""  # seeds only (backend.schema.builtins); the registry keeps a datasource's description
 
     def __post_init__(self) -> None:
@@ -226,12 +230,26 @@ class DatasourceSchema:
         return [c.name for c in self.columns]
 
     @property
+    def dimension_columns(self) -> list[ColumnSpec]:
+        """The columns Druid stores as dimensions: all but the time column and rollup's metrics."""
+        metrics = self.rollup.metric_columns
+        return [c for c in self.columns if c.name != self.timestamp_column and c.name not in metrics]
+
+    @property
     def required_columns(self) -> list[str]:
         return [c.name for c in self.columns if c.required]
 
     @property
     def unique_columns(self) -> list[str]:
         return [c.name for c in self.columns if c.rule(RuleKind.unique) is not None]
+
+    def druid_types(self) -> dict[str, str]:
+        """The type Druid stores each column but the time column as: a dimension's type, or a metric's (long for
+        the long aggregators, double for the double ones)."""
+        rollup = self.rollup
+        metrics = {m.column: metric_druid_type(m.aggregator) for m in rollup.metrics} if rollup.enabled else {}
+        return {c.name: metrics.get(c.name, DRUID_DIMENSION_TYPE[c.type])
+                for c in self.columns if c.name != self.timestamp_column}
 
     def column(self, name: str) -> ColumnSpec:
         for spec in self.columns:
@@ -356,3 +374,7 @@ def _check_declaration(schema: DatasourceSchema) -> None:
                 raise ValueError(f"row check {check.rule!r} needs numeric column {name!r}")
         if check.rule in {k.value for k in RuleKind} or check.rule in {"type", "required"}:
             raise ValueError(f"row check name {check.rule!r} is already a column rule name")
+    layout = layout_problems(schema.rollup, schema.partitioning, time_column=schema.timestamp_column,
+                             column_types={c.name: c.type.value for c in schema.columns})
+    if layout:
+        raise ValueError("; ".join(f"{path}: {message}" for path, message in layout))

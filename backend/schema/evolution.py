@@ -28,6 +28,7 @@ change is judged on its own ("ok" keeps the mode, "breaks" is a violation):
 | CHANGE_RULE, neither way (a pattern's meaning)  | ok       | ok                  | ok      | ok     | ok   |
 | CHANGE_TIME_COLUMN                              | breaks   | breaks              | breaks  | breaks | ok   |
 | CHANGE_GRANULARITY                              | ok       | ok                  | ok      | ok     | ok   |
+| CHANGE_ROLLUP, CHANGE_PARTITIONING              | ok       | ok                  | ok      | ok     | ok   |
 
 Notes on the table:
 - The old version ignores columns it does not declare, so adding a column never breaks FORWARD.
@@ -38,7 +39,9 @@ Notes on the table:
   both ways (two regexes cannot be compared), one whose `meaning` alone changed is neither.
 - A row check whose parameters changed is reported as REMOVE_ROW_CHECK + ADD_ROW_CHECK, so it breaks both ways.
 - CHANGE_TIME_COLUMN breaks every mode but NONE: Druid partitions and replaces rows by their time.
-- CHANGE_GRANULARITY is how Druid lays the rows out, not which rows are valid, so every mode allows it.
+- CHANGE_GRANULARITY, CHANGE_ROLLUP and CHANGE_PARTITIONING are how Druid lays the rows out, not which rows are
+  valid, so every mode allows them (a metric whose Druid type changes is still refused as a retype by the
+  registry, which knows every earlier version).
 - Datasource name, Druid datasource name and description are not part of the diff.
 """
 
@@ -49,7 +52,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from backend.schema.codec import row_check_to_json, rule_to_json
+from backend.schema.codec import partitioning_to_json, rollup_to_json, row_check_to_json, rule_to_json
 from backend.schema.declaration import (
     DRUID_DIMENSION_TYPE,
     ColumnRule,
@@ -82,6 +85,8 @@ class ChangeKind(StrEnum):
     REMOVE_ROW_CHECK = "REMOVE_ROW_CHECK"
     CHANGE_TIME_COLUMN = "CHANGE_TIME_COLUMN"
     CHANGE_GRANULARITY = "CHANGE_GRANULARITY"
+    CHANGE_ROLLUP = "CHANGE_ROLLUP"
+    CHANGE_PARTITIONING = "CHANGE_PARTITIONING"
 
 
 @dataclass(frozen=True)
@@ -131,6 +136,15 @@ def diff(old: DatasourceSchema, new: DatasourceSchema) -> list[Change]:
         before, after = _granularity_json(old), _granularity_json(new)
         changes.append(Change(ChangeKind.CHANGE_GRANULARITY, None, None,
                               f"changed granularity from {_say_granularity(before)} to {_say_granularity(after)}",
+                              before, after))
+    if old.rollup != new.rollup:
+        before, after = rollup_to_json(old.rollup), rollup_to_json(new.rollup)
+        changes.append(Change(ChangeKind.CHANGE_ROLLUP, None, None,
+                              f"changed rollup from {_say_rollup(before)} to {_say_rollup(after)}", before, after))
+    if old.partitioning != new.partitioning:
+        before, after = partitioning_to_json(old.partitioning), partitioning_to_json(new.partitioning)
+        changes.append(Change(ChangeKind.CHANGE_PARTITIONING, None, None,
+                              f"changed partitioning from {_say_partitioning(before)} to {_say_partitioning(after)}",
                               before, after))
 
     def key(c: ColumnSpec) -> int | str:
@@ -233,6 +247,18 @@ def _granularity_json(schema: DatasourceSchema) -> dict[str, str]:
 
 def _say_granularity(g: dict[str, str]) -> str:
     return f"segment {g['segment']} / query {g['query']}"
+
+
+def _say_rollup(rollup: dict[str, Any]) -> str:
+    if not rollup["enabled"]:
+        return "off"
+    return "on (" + ", ".join(f"{m['aggregator']}({m['column']})" for m in rollup["metrics"]) + ")"
+
+
+def _say_partitioning(p: dict[str, Any]) -> str:
+    by = f" by {', '.join(p['dimensions'])}" if p.get("dimensions") else ""
+    size = (f"{p['num_shards']} shards" if "num_shards" in p else f"{p['target_rows_per_segment']:,} rows per segment")
+    return f"{p['type']}{by}, {size}"
 
 
 def _say_required(column: ColumnSpec) -> str:
@@ -445,6 +471,8 @@ def _phrase(change: Change) -> str:
         ChangeKind.REMOVE_ROW_CHECK: f"removed row check `{change.rule}`",
         ChangeKind.CHANGE_TIME_COLUMN: f"changed the time column to `{change.after}`",
         ChangeKind.CHANGE_GRANULARITY: "changed granularity",
+        ChangeKind.CHANGE_ROLLUP: "changed rollup",
+        ChangeKind.CHANGE_PARTITIONING: "changed partitioning",
     }
     return phrases[kind]
 
@@ -463,7 +491,7 @@ def druid_changes(old: DatasourceSchema | None, new: DatasourceSchema) -> dict[s
 
 
 def _dimensions(schema: DatasourceSchema) -> dict[str, str]:
-    return {c.name: DRUID_DIMENSION_TYPE[c.type] for c in schema.columns if c.name != schema.timestamp_column}
+    return {c.name: DRUID_DIMENSION_TYPE[c.type] for c in schema.dimension_columns}
 
 
 def change_to_json(change: Change) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from backend.schema.evolution import (
     violation_to_json,
     violations,
 )
+from backend.schema.layout import Aggregator, Metric, Partitioning, PartitionType, Rollup
 
 STRING, LONG, DOUBLE, TIMESTAMP = ColumnType.string, ColumnType.long, ColumnType.double, ColumnType.timestamp
 TS = ColumnSpec("ts", TIMESTAMP, id=1)
@@ -42,12 +43,16 @@ CHECK_JSON = {"kind": "product_equals", "rule": "r_matches", "column": "r", "fac
 
 
 DAILY = Granularity()
+ROLLUP_Q = Rollup(True, (Metric("q", Aggregator.longSum),))
+HASHED_X = Partitioning(PartitionType.hashed, None, ("x",), 4)
+NO_ROLLUP, DYNAMIC = Rollup(), Partitioning()
 
 
 def schema(*columns: ColumnSpec, time: str = "ts", row_checks: tuple[RowCheck, ...] = (),
-           granularity: Granularity = DAILY) -> DatasourceSchema:
+           granularity: Granularity = DAILY, rollup: Rollup = NO_ROLLUP,
+           partitioning: Partitioning = DYNAMIC) -> DatasourceSchema:
     """A datasource with the time column `ts` (id 1) first, then `columns`."""
-    return DatasourceSchema("events", "events", time, (TS, *columns), row_checks, granularity)
+    return DatasourceSchema("events", "events", time, (TS, *columns), row_checks, granularity, rollup, partitioning)
 
 
 def x(type_: ColumnType = STRING, *rules: ColumnRule, required: bool = False, id_: int = 2) -> ColumnSpec:
@@ -133,6 +138,17 @@ DIFF_CASES: list[tuple[str, DatasourceSchema, DatasourceSchema, list[Change]]] =
         Change(ChangeKind.CHANGE_GRANULARITY, None, None,
                "changed granularity from segment DAY / query NONE to segment HOUR / query MINUTE",
                {"segment": "DAY", "query": "NONE"}, {"segment": "HOUR", "query": "MINUTE"}),
+    ]),
+    ("turn rollup on", schema(Q), schema(Q, rollup=ROLLUP_Q), [
+        Change(ChangeKind.CHANGE_ROLLUP, None, None, "changed rollup from off to on (longSum(q))",
+               {"enabled": False, "metrics": [], "count_metric": "count"},
+               {"enabled": True, "metrics": [{"column": "q", "aggregator": "longSum"}], "count_metric": "count"}),
+    ]),
+    ("hash partitioning", schema(x()), schema(x(), partitioning=HASHED_X), [
+        Change(ChangeKind.CHANGE_PARTITIONING, None, None,
+               "changed partitioning from dynamic, 5,000,000 rows per segment to hashed by x, 4 shards",
+               {"type": "dynamic", "target_rows_per_segment": 5_000_000},
+               {"type": "hashed", "dimensions": ["x"], "num_shards": 4}),
     ]),
 ]
 
@@ -238,6 +254,8 @@ COMPAT_CASES: dict[str, tuple[DatasourceSchema, DatasourceSchema, list[ChangeKin
                            [ChangeKind.CHANGE_TIME_COLUMN, ChangeKind.MAKE_REQUIRED]),
     "change granularity": (schema(), schema(granularity=Granularity(SegmentGranularity.MONTH)),
                            [ChangeKind.CHANGE_GRANULARITY]),
+    "change rollup": (schema(Q), schema(Q, rollup=ROLLUP_Q), [ChangeKind.CHANGE_ROLLUP]),
+    "change partitioning": (schema(x()), schema(x(), partitioning=HASHED_X), [ChangeKind.CHANGE_PARTITIONING]),
 }
 
 B, BT, F, FULL, NONE = (CompatibilityMode.BACKWARD, CompatibilityMode.BACKWARD_TRANSITIVE, CompatibilityMode.FORWARD,
@@ -276,6 +294,8 @@ VERDICTS: dict[str, tuple[bool, bool, bool, bool, bool]] = {
     # The time column's change alone breaks every mode (the MAKE_REQUIRED with it only BACKWARD).
     "change time column":    (False,    False,   False,   False, True),
     "change granularity":    (True,     True,    True,    True,  True),
+    "change rollup":         (True,     True,    True,    True,  True),
+    "change partitioning":   (True,     True,    True,    True,  True),
 }
 VERDICT_TABLE = [(case, mode, verdict) for case, verdicts in VERDICTS.items() for mode, verdict in zip(MODES, verdicts,
                                                                                                         strict=True)]

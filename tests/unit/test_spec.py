@@ -84,7 +84,7 @@ def test_append_spec() -> None:
                 "maxParseExceptions": 0,
                 "maxSavedParseExceptions": 10,
                 "maxNumConcurrentSubTasks": 1,
-                "partitionsSpec": {"type": "dynamic"},
+                "partitionsSpec": {"type": "dynamic", "maxRowsPerSegment": 5_000_000},
             },
         },
     }
@@ -128,7 +128,7 @@ def test_replace_spec() -> None:
                 "maxParseExceptions": 0,
                 "maxSavedParseExceptions": 10,
                 "maxNumConcurrentSubTasks": 2,
-                "partitionsSpec": {"type": "dynamic"},
+                "partitionsSpec": {"type": "dynamic", "maxRowsPerSegment": 5_000_000},
             },
         },
     }
