@@ -47,6 +47,8 @@ export type Rule = Schemas['RuleOut'];
 export type RuleKind = Rule['kind'];
 export type RowCheck = Schemas['RowCheckOut'];
 export type Granularity = Schemas['GranularityOut'];
+export type Rollup = Schemas['RollupOut'];
+export type Partitioning = Schemas['PartitioningOut'];
 export type SegmentGranularity = Granularity['segment'];
 export type QueryGranularity = Granularity['query'];
 /** GET /datasources/{name}/schemas/{version}: one version, whole. */

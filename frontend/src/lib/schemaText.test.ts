@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { granularityText, listSome, requiredText, ruleText, typeText, valueText } from './schemaText';
+import { granularityText, listSome, partitioningText, requiredText, rollupText, ruleText, typeText, valueText } from './schemaText';
 
 describe('ruleText', () => {
   it('says every rule kind for a person', () => {
@@ -47,5 +47,31 @@ describe('schema words', () => {
     expect(valueText('line\nbreak')).toBe('line\\nbreak');
     expect(valueText(true)).toBe('true');
     expect(valueText({ a: 1 })).toBe('{"a":1}');
+  });
+});
+
+describe('Druid layout text', () => {
+  it('says rollup off, or its metrics and count metric', () => {
+    expect(rollupText({ enabled: false, metrics: [], count_metric: 'count' })).toBe('off');
+    expect(
+      rollupText({
+        enabled: true,
+        metrics: [
+          { column: 'units', aggregator: 'longSum' },
+          { column: 'amount', aggregator: 'doubleMax' },
+        ],
+        count_metric: 'count',
+      }),
+    ).toBe('on: longSum(units), doubleMax(amount); rows counted in count');
+  });
+
+  it('says each partitioning type with its size', () => {
+    expect(partitioningText({ type: 'dynamic', target_rows_per_segment: 5_000_000 })).toBe(
+      'dynamic, 5,000,000 rows per segment',
+    );
+    expect(partitioningText({ type: 'hashed', dimensions: ['store'], num_shards: 3 })).toBe('hashed by store, 3 shards');
+    expect(partitioningText({ type: 'range', dimensions: ['country', 'store'], target_rows_per_segment: 1000 })).toBe(
+      'range by country, store, 1,000 rows per segment',
+    );
   });
 });

@@ -2,7 +2,7 @@
  * A datasource's schema said for a person: rules, columns, granularity and values from a sample. Pure, so tests pin
  * the wording; the datasource pages and the new-datasource editor show schemas only through these.
  */
-import { columnTypeWords, type ColumnType, type Granularity, type Rule } from '../api/models';
+import { columnTypeWords, type ColumnType, type Granularity, type Partitioning, type Rollup, type Rule } from '../api/models';
 import { displayText } from './display';
 
 /** At most this many allowed values of a one_of rule are listed; the rest are counted. */
@@ -71,6 +71,23 @@ export function requiredText(required: boolean): string {
 /** "segment DAY, query NONE". */
 export function granularityText(g: Granularity): string {
   return `segment ${g.segment}, query ${g.query}`;
+}
+
+/** "off"; "on: longSum(units), doubleSum(amount); rows counted in `count`". */
+export function rollupText(r: Rollup): string {
+  if (!r.enabled) return 'off';
+  const metrics = r.metrics.map((m) => `${m.aggregator}(${displayText(m.column)})`).join(', ');
+  return `on: ${metrics}; rows counted in ${displayText(r.count_metric)}`;
+}
+
+/** "dynamic, 5,000,000 rows per segment"; "hashed by store, 3 shards"; "range by country, store, ...". */
+export function partitioningText(p: Partitioning): string {
+  const by = p.dimensions && p.dimensions.length > 0 ? ` by ${p.dimensions.map(displayText).join(', ')}` : '';
+  const size =
+    p.num_shards != null
+      ? `${p.num_shards.toLocaleString('en-US')} shards`
+      : `${(p.target_rows_per_segment ?? 5_000_000).toLocaleString('en-US')} rows per segment`;
+  return `${p.type}${by}, ${size}`;
 }
 
 /**

@@ -26,6 +26,8 @@ export const WEB_EVENTS_V1: SchemaDefinition = {
   ],
   row_checks: [],
   granularity: { segment: 'DAY', query: 'NONE' },
+  rollup: { enabled: false, metrics: [], count_metric: 'count' },
+  partitioning: { type: 'dynamic', target_rows_per_segment: 5_000_000 },
 };
 
 export const ADD_REFERRER: SchemaChange = {

@@ -594,7 +594,7 @@ export interface components {
             description: string;
             /**
              * Kind
-             * @description ADD_COLUMN, DROP_COLUMN, CHANGE_TYPE, MAKE_REQUIRED, MAKE_OPTIONAL, ADD_RULE, REMOVE_RULE, CHANGE_RULE, ADD_ROW_CHECK, REMOVE_ROW_CHECK, CHANGE_TIME_COLUMN, CHANGE_GRANULARITY
+             * @description ADD_COLUMN, DROP_COLUMN, CHANGE_TYPE, MAKE_REQUIRED, MAKE_OPTIONAL, ADD_RULE, REMOVE_RULE, CHANGE_RULE, ADD_ROW_CHECK, REMOVE_ROW_CHECK, CHANGE_TIME_COLUMN, CHANGE_GRANULARITY, CHANGE_ROLLUP, CHANGE_PARTITIONING
              */
             kind: string;
             /** Rule */
@@ -782,6 +782,10 @@ export interface components {
              * @description Letters, digits, `_` and `-`; at most 128
              */
             name: string;
+            /** @description Default: dynamic, 5,000,000 rows */
+            partitioning?: components["schemas"]["PartitioningIn"] | null;
+            /** @description Default: off */
+            rollup?: components["schemas"]["RollupIn"] | null;
             /** Row Checks */
             row_checks?: components["schemas"]["RowCheckIn"][];
             /** Time Column */
@@ -1340,6 +1344,30 @@ export interface components {
              */
             via: string;
         };
+        /** MetricIn */
+        MetricIn: {
+            /**
+             * Aggregator
+             * @description long* take long columns; double* take long or double
+             * @enum {string}
+             */
+            aggregator: "longSum" | "doubleSum" | "longMin" | "longMax" | "doubleMin" | "doubleMax";
+            /**
+             * Column
+             * @description A declared long or double column, stored as this metric under its own name
+             */
+            column: string;
+        };
+        /** MetricOut */
+        MetricOut: {
+            /**
+             * Aggregator
+             * @enum {string}
+             */
+            aggregator: "longSum" | "doubleSum" | "longMin" | "longMax" | "doubleMin" | "doubleMax";
+            /** Column */
+            column: string;
+        };
         /**
          * Mode
          * @enum {string}
@@ -1350,6 +1378,53 @@ export interface components {
          * @enum {string}
          */
         OnInvalid: "reject" | "skip";
+        /** PartitioningIn */
+        PartitioningIn: {
+            /**
+             * Dimensions
+             * @description hashed and range: the dimensions to hash, or sort and cut ranges by (range: string dimensions)
+             */
+            dimensions?: string[];
+            /**
+             * Num Shards
+             * @description hashed only
+             */
+            num_shards?: number | null;
+            /**
+             * Target Rows Per Segment
+             * @description Default 5,000,000 (Druid's); hashed takes this or num_shards. Compaction aims at it too
+             */
+            target_rows_per_segment?: number | null;
+            /**
+             * Type
+             * @default dynamic
+             * @enum {string}
+             */
+            type: "dynamic" | "hashed" | "range";
+        };
+        /** PartitioningOut */
+        PartitioningOut: {
+            /**
+             * Dimensions
+             * @description hashed and range
+             */
+            dimensions?: string[] | null;
+            /**
+             * Num Shards
+             * @description hashed, when set instead of target_rows_per_segment
+             */
+            num_shards?: number | null;
+            /**
+             * Target Rows Per Segment
+             * @description dynamic and range; hashed unless num_shards is set
+             */
+            target_rows_per_segment?: number | null;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "dynamic" | "hashed" | "range";
+        };
         /** ProposedDefinition */
         ProposedDefinition: {
             /** Columns */
@@ -1440,6 +1515,34 @@ export interface components {
          * @enum {string}
          */
         Role: "read" | "upload" | "manage";
+        /** RollupIn */
+        RollupIn: {
+            /**
+             * Count Metric
+             * @description The metric counting the rows each Druid row stands for
+             * @default count
+             */
+            count_metric: string;
+            /**
+             * Enabled
+             * @default false
+             */
+            enabled: boolean;
+            /**
+             * Metrics
+             * @description Required when enabled; the other columns but the time column are dimensions
+             */
+            metrics?: components["schemas"]["MetricIn"][];
+        };
+        /** RollupOut */
+        RollupOut: {
+            /** Count Metric */
+            count_metric: string;
+            /** Enabled */
+            enabled: boolean;
+            /** Metrics */
+            metrics: components["schemas"]["MetricOut"][];
+        };
         /** RowCheckIn */
         RowCheckIn: {
             /** Column */
@@ -1574,6 +1677,10 @@ export interface components {
             /** Columns */
             columns: components["schemas"]["ColumnIn"][];
             granularity?: components["schemas"]["GranularityIn"] | null;
+            /** @description Default: dynamic, 5,000,000 rows */
+            partitioning?: components["schemas"]["PartitioningIn"] | null;
+            /** @description Default: off */
+            rollup?: components["schemas"]["RollupIn"] | null;
             /** Row Checks */
             row_checks?: components["schemas"]["RowCheckIn"][];
             /** Time Column */
@@ -1584,6 +1691,8 @@ export interface components {
             /** Columns */
             columns: components["schemas"]["ColumnOut"][];
             granularity: components["schemas"]["GranularityOut"];
+            partitioning: components["schemas"]["PartitioningOut"];
+            rollup: components["schemas"]["RollupOut"];
             /** Row Checks */
             row_checks: components["schemas"]["RowCheckOut"][];
             /** Time Column */

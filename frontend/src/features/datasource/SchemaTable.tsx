@@ -1,6 +1,6 @@
 import type { SchemaDefinition } from '../../api/models';
 import { displayText } from '../../lib/display';
-import { granularityText, requiredText, ruleKey, ruleText, typeText } from '../../lib/schemaText';
+import { granularityText, partitioningText, requiredText, rollupText, ruleKey, ruleText, typeText } from '../../lib/schemaText';
 import { rowCheckText } from './changes';
 
 /** A version's definition: its columns with type, required and rules in words, its row checks and granularity. */
@@ -46,6 +46,9 @@ export function SchemaTable({ definition, caption }: { definition: SchemaDefinit
       <p className="muted small">
         Time column <code>{displayText(definition.time_column)}</code> · granularity{' '}
         {granularityText(definition.granularity)}
+      </p>
+      <p className="muted small">
+        In Druid: rollup {rollupText(definition.rollup)} · partitioning {partitioningText(definition.partitioning)}
       </p>
       {definition.row_checks.length > 0 && (
         <>
