@@ -15,6 +15,7 @@ from backend.db.session import session_scope
 from backend.druid.segments import Segment, served_segments
 from backend.druid.sql import BrokerSqlClient
 from backend.errors import ErrorCode, IngestError
+from backend.pipeline.datasources import job_datasource
 from backend.pipeline.registry import existing_datasource
 from backend.settings import get_settings
 
@@ -75,7 +76,11 @@ def segment_health(name: str, start: datetime | None, end: datetime | None) -> S
     """The datasource's segments in [start, end) (all of them by default); a deleted datasource's too (its rows
     stay in Druid)."""
     with session_scope() as session:
-        druid_datasource = existing_datasource(session, name).druid_datasource
+        row = existing_datasource(session, name)
+        # The target the current version declares (its partitioning's, or Druid's default for hashed by shard count).
+        layout = job_datasource(name, row.current_schema_version).schema.partitioning
+        druid_datasource = row.druid_datasource
+    target_rows = layout.target_rows_per_segment or TARGET_ROWS_PER_SEGMENT
     if start is not None and end is not None and start >= end:
         raise IngestError(ErrorCode.invalid_field, "`from` must be before `to`.", {"field": "from"})
     settings = get_settings()
@@ -86,7 +91,7 @@ def segment_health(name: str, start: datetime | None, end: datetime | None) -> S
         raise IngestError(ErrorCode.invalid_field,
                           f"More than {MAX_SEGMENTS:,} segments in this window: ask for a narrower one with "
                           "`from` and `to`.", {"field": "from"})
-    return SegmentHealth(name, druid_datasource, TARGET_ROWS_PER_SEGMENT, by_chunk(segments))
+    return SegmentHealth(name, druid_datasource, target_rows, by_chunk(segments, target_rows))
 
 
 def _iso(at: datetime | None, default: str) -> str:
