@@ -14,8 +14,10 @@ from typing import Any
 
 from backend.cli_access import add_access_commands
 from backend.cli_datasource import add_datasource_commands
+from backend.cli_operations import add_operation_commands
 from backend.display import display_text
 from backend.settings import REPO_ROOT, get_settings
+from backend.vocabulary import JobKind
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -128,10 +130,11 @@ def _print_errors(errors: dict[str, Any]) -> None:
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:
-    listing = _client(args).jobs(limit=args.limit)
+    listing = _client(args).jobs(limit=args.limit, **({"kind": args.kind} if args.kind else {}))
     for job in listing["items"]:
-        print(f"{job['job_id']}  {job['state']:<11} {job['datasource']:<10} {job['rows_valid'] or '-':>9}  "
-              f"{_shown(job['filename'])}")
+        retracted = "  (retracted)" if job.get("retracted_by") else ""
+        print(f"{job['job_id']}  {job['kind']:<10} {job['state']:<11} {job['datasource']:<10} "
+              f"{job['rows_valid'] or '-':>9}  {_shown(job['filename'])}{retracted}")
     return 0
 
 
@@ -361,6 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
     push.set_defaults(func=cmd_push)
     jobs = sub.add_parser("jobs", help="list recent jobs")
     jobs.add_argument("--limit", type=int, default=20)
+    jobs.add_argument("--kind", choices=[kind.value for kind in JobKind], help="only jobs of this kind")
     jobs.set_defaults(func=cmd_jobs)
     status = sub.add_parser("status", help="a job's state and history")
     status.add_argument("job_id")
@@ -384,7 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
     app = sub.add_parser("app", help="start or stop the background API + worker")
     app.add_argument("action", choices=["up", "down"])
     app.set_defaults(func=cmd_app)
-    for command in (push, jobs, status):
+    for command in (push, jobs, status, *add_operation_commands(sub, _api_url)):
         command.add_argument("--api", help="API base URL (default from INGEST_API_HOST/PORT)")
     parser.set_defaults(api=None)
     return parser

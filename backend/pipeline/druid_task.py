@@ -81,7 +81,7 @@ def run_task(run: TaskRun) -> None:
         members = _submit(run, members)
         if not members:
             return
-    status = _wait_for_completion(ctx, task_id)
+    status = wait_for_completion(ctx, task_id)
     report = ctx.overlord.task_report(task_id) or {}
     stats = build_segments_stats(report) if report else None
     members = run.held_members()
@@ -291,7 +291,7 @@ def _end_member(ctx: StepContext, job: Job, error: IngestError) -> None:
                        code=error.code.value, message=error.message)
 
 
-def _wait_for_completion(ctx: StepContext, task_id: str) -> TaskStatus:
+def wait_for_completion(ctx: StepContext, task_id: str) -> TaskStatus:
     settings = ctx.settings
     deadline = time.monotonic() + settings.druid_task_timeout_s
     delay = settings.druid_poll_initial_s
