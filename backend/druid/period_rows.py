@@ -76,3 +76,27 @@ def segments_text(instant: datetime) -> str:
 def _instant(value: Any) -> datetime:
     # Druid SQL writes timestamps as ISO-8601 with a Z (2024-01-01T00:00:00.000Z).
     return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+# Druid's TIME_FLOOR period for each segment granularity (backend.schema.declaration.SegmentGranularity values).
+_PERIODS = {"HOUR": "PT1H", "DAY": "P1D", "WEEK": "P1W", "MONTH": "P1M", "YEAR": "P1Y"}
+
+
+@dataclass(frozen=True)
+class PeriodJobRows:
+    period: str  # the segment period's start, as Druid SQL writes it
+    job: str | None  # the lineage value (None: rows no job of ours brought)
+    rows: int
+
+
+def rows_by_period_and_job(client: BrokerSqlClient, druid_datasource: str, interval: str, rollup: Rollup,
+                           lineage_column: str, segment_granularity: str, limit: int) -> list[PeriodJobRows]:
+    """How many rows each segment period of the interval holds now, per job that brought them (at most `limit`
+    pairs, the largest first)."""
+    start, end = split_interval(interval)
+    lineage = quoted_identifier(lineage_column)
+    sql = (f"SELECT TIME_FLOOR(__time, '{_PERIODS[segment_granularity]}') AS period, {lineage} AS job, "
+           f"{counted(rollup)} AS n FROM {quoted_identifier(druid_datasource)} "
+           f"WHERE __time >= TIME_PARSE(?) AND __time < TIME_PARSE(?) GROUP BY 1, 2 ORDER BY n DESC LIMIT {int(limit)}")
+    return [PeriodJobRows(str(row["period"]), None if row.get("job") in (None, "") else str(row["job"]),
+                          int(row.get("n") or 0)) for row in client.query(sql, [start, end])]

@@ -29,6 +29,7 @@ from backend.errors import ErrorCode, IngestError, first_line
 from backend.pipeline.context import LeaseLost, StepContext
 from backend.pipeline.datasources import job_datasource
 from backend.pipeline.lineage import LINEAGE_COLUMN
+from backend.pipeline.replace_impact import replace_impact
 from backend.vocabulary import TERMINAL_STATES, JobState, Mode
 
 PROGRESS_SUBMITTED = 75
@@ -126,6 +127,9 @@ def _submit(run: TaskRun, members: list[Job]) -> list[Job]:
             extra_string_dimensions=[LINEAGE_COLUMN],
             keep_only=(LINEAGE_COLUMN, [str(job.id) for job in riding]),
         )
+        if first.mode == Mode.REPLACE and first.replace_intervals:
+            impact, details = replace_impact(ctx.broker, registered, list(first.replace_intervals))
+            ctx.add_event(first.id, JobState.submitting, impact, details)
         ctx.check_lease()
         ctx.overlord.submit_task(spec)
         layout = registered.schema.partitioning

@@ -213,3 +213,23 @@ def test_bad_compaction_requests(service: Service) -> None:
     assert unknown.status_code == 404, unknown.text
     stranger = _compact(service, "sales", shards=3)
     assert stranger.status_code == 422, stranger.text
+
+
+def test_a_replace_records_what_it_replaces_and_its_victims_cannot_be_retracted(service: Service,
+                                                                                unique_tag: str) -> None:
+    name = f"replace_impact_{unique_tag}"
+    _datasource(service, name)
+    day = datetime(2013, 4, 2, tzinfo=UTC)
+    earlier = [service.wait(service.accepted(_orders(rows, f"{unique_tag}{i}", day, 24), f"a-{i}.csv",
+                                             datasource=name)) for i, rows in enumerate((90, 60))]
+    assert [job["state"] for job in earlier] == ["succeeded", "succeeded"]
+    replace = service.wait(service.accepted(_orders(30, f"{unique_tag}r", day, 24), "replace.csv", datasource=name,
+                                            mode="replace"))
+    assert replace["state"] == "succeeded", replace
+    impact = next(e for e in replace["events"] if e["message"].startswith("Replacing "))
+    assert "1 period hold 150 rows now, from 2 jobs" in impact["message"], impact
+    assert impact["details"]["jobs"] == sorted(job["job_id"] for job in earlier)
+    assert impact["details"]["periods"] == [{"period": "2013-04-02T00:00:00.000Z", "rows": 150,
+                                             "jobs": {earlier[0]["job_id"]: 90, earlier[1]["job_id"]: 60}}]
+    gone = _retract(service, earlier[0]["job_id"])
+    assert gone.status_code == 409 and "no rows of job" in gone.json()["message"], gone.text
