@@ -106,7 +106,7 @@ def main() -> int:
         compaction, compact_s = timed_job(client, compaction["job_id"], args.timeout, started)
         op = compaction.get("operation") or {}
         print(f"compaction: {compact_s:.1f} s ({compaction['state']}): segments {op.get('segments_before')} -> "
-              f"{op.get('segments_after')}, rows {op.get('rows_before'):,} -> {op.get('rows_after')}")
+              f"{op.get('segments_after')}, rows {op.get('rows_before')} -> {op.get('rows_after')}")
         verdicts.judge(compaction["state"] == "succeeded" and op.get("segments_after") == 1
                        and op.get("rows_after") == total, "compaction keeps its promise",
                        f"{op.get('segments_before')} -> {op.get('segments_after')} segments, "
