@@ -24,7 +24,7 @@ from backend.druid.operation_specs import build_compaction_spec, build_retractio
 from backend.druid.period_rows import PeriodRows, period_rows, serving_segments
 from backend.druid.spec import priority_for
 from backend.errors import ErrorCode, IngestError, first_line
-from backend.pipeline.context import StepContext
+from backend.pipeline.context import LeaseLost, StepContext
 from backend.pipeline.datasources import RegisteredDatasource, job_datasource
 from backend.pipeline.druid_task import PROGRESS_INDEXED, PROGRESS_SUBMITTED, TaskRun, wait_for_completion
 from backend.pipeline.lineage import LINEAGE_COLUMN
@@ -96,8 +96,14 @@ def _submit(ctx: StepContext, job: Job, registered: RegisteredDatasource, task_i
         message = f"Submitted Druid task {task_id}: {_what(job, operation)}"
     else:
         message = f"Druid task {task_id} was already submitted ({existing.status}); following it."
-    ctx.transition(job.id, JobState.indexing, message, {"task_id": task_id, **_shown(operation)},
-                   progress=PROGRESS_SUBMITTED)
+    try:
+        ctx.transition(job.id, JobState.indexing, message, {"task_id": task_id, **_shown(operation)},
+                       progress=PROGRESS_SUBMITTED)
+    except LeaseLost:
+        if existing is None and ctx.load_state(job.id) == JobState.cancelled:
+            # Cancelled while the task was being submitted: a cancelled operation must not change the data.
+            ctx.overlord.shutdown_task(task_id)
+        raise
 
 
 def _what(job: Job, operation: dict[str, Any]) -> str:
