@@ -16,6 +16,22 @@ describe('the schema editor text', () => {
     }
   });
 
+  it('keeps the rollup and partitioning, so a version saved from the editor does not reset them', () => {
+    const laidOut = {
+      ...WEB_EVENTS_V1,
+      rollup: { enabled: true, metrics: [{ column: 'duration_ms', aggregator: 'longSum' as const }], count_metric: 'count' },
+      partitioning: { type: 'hashed' as const, dimensions: ['country'], num_shards: 4 },
+    };
+    const parsed = parseDefinition(editableDefinition(laidOut));
+    expect(parsed.ok).toBe(true);
+    if (parsed.ok) {
+      expect(parsed.definition.rollup).toEqual(laidOut.rollup);
+      expect(parsed.definition.partitioning).toEqual({ type: 'hashed', dimensions: ['country'], num_shards: 4 });
+    }
+    const dynamic = parseDefinition(editableDefinition(WEB_EVENTS_V1));
+    expect(dynamic.ok && dynamic.definition.partitioning).toEqual({ type: 'dynamic', target_rows_per_segment: 5_000_000 });
+  });
+
   it('says what is wrong with text that is not a JSON object', () => {
     const broken = parseDefinition('{"time_column": ');
     expect(broken.ok).toBe(false);

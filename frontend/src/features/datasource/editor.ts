@@ -12,8 +12,20 @@ export function editableDefinition(definition: SchemaDefinition): string {
     columns: definition.columns.map(({ name, type, required, rules }) => ({ name, type, required, rules })),
     row_checks: definition.row_checks,
     granularity: definition.granularity,
+    // Kept as they are: a version saved from the editor must not reset how Druid lays the rows out.
+    rollup: definition.rollup,
+    partitioning: partitioningIn(definition.partitioning),
   };
   return `${JSON.stringify(editable, null, 2)}\n`;
+}
+
+/** The partitioning as a request takes it: only the fields its type uses. */
+function partitioningIn(p: SchemaDefinition['partitioning']): SchemaDefinitionIn['partitioning'] {
+  return {
+    type: p.type,
+    ...(p.dimensions ? { dimensions: p.dimensions } : {}),
+    ...(p.num_shards != null ? { num_shards: p.num_shards } : { target_rows_per_segment: p.target_rows_per_segment }),
+  };
 }
 
 export type ParsedDefinition = { ok: true; definition: SchemaDefinitionIn } | { ok: false; message: string };
