@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from starlette.concurrency import run_in_threadpool
 
 from backend.api.access.permissions import on_datasource, requires
@@ -24,7 +24,7 @@ class AutoCompactionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: StrictBool
-    skip_offset_hours: int = Field(default=24, ge=0, le=8760, description="Leave the newest hours of data alone "
+    skip_offset_hours: StrictInt = Field(default=24, ge=0, le=8760, description="Leave the newest hours of data alone "
                                    "(late uploads still land there); Druid compacts what lies before them")
 
 
