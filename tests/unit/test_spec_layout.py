@@ -150,3 +150,9 @@ def test_invalid_layouts_name_the_field(layout: dict[str, Any], path: str, says:
     problems = _problems(**layout)
     assert [p["path"] for p in problems] == [path], problems
     assert says in problems[0]["message"]
+
+
+def test_a_huge_dimension_list_is_refused_once_and_quickly() -> None:
+    problems = _problems(partitioning={"type": "hashed", "num_shards": 2,
+                                       "dimensions": [f"d{i}" for i in range(200_000)]})
+    assert problems == [{"path": "partitioning.dimensions", "message": "at most 10 dimensions; got 200,000"}]
