@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from starlette.concurrency import run_in_threadpool
 
 from backend.api.access.permissions import on_datasource, requires
 from backend.api.access.principal import Principal
 from backend.api.datasources import NameParam
+from backend.api.params import JsonInt
 from backend.api.schemas import ErrorBody
 from backend.pipeline.auto_compaction import AutoCompaction, read_auto_compaction, set_auto_compaction
 from backend.vocabulary import Role
@@ -24,7 +25,7 @@ class AutoCompactionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: StrictBool
-    skip_offset_hours: StrictInt = Field(default=24, ge=0, le=8760, description="Leave the newest hours of data alone "
+    skip_offset_hours: JsonInt = Field(default=24, ge=0, le=8760, description="Leave the newest hours of data alone "
                                    "(late uploads still land there); Druid compacts what lies before them")
 
 
