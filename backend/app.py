@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException
 from backend.api import (
     audit,
     auth,
-    compact,
+    compaction,
     datasources,
     grants,
     health,
@@ -97,8 +97,8 @@ def create_app() -> FastAPI:
     app.add_middleware(JsonBodyLimit)
     app.add_middleware(AuditTrailMiddleware)  # inside RequestIdMiddleware: the request id is set when it records
     app.add_middleware(RequestIdMiddleware)
-    for module in (uploads, records, jobs, infer, datasources, segments, compact, grants, health, metrics, auth, users,
-                   keys, audit):
+    for module in (uploads, records, jobs, infer, datasources, segments, compaction, grants, health, metrics, auth,
+                   users, keys, audit):
         app.include_router(module.router)
     if (FRONTEND_DIST / "index.html").is_file():
         _mount_frontend(app, FRONTEND_DIST)

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     # Apache Druid.
     druid_overlord_url: str = "http://127.0.0.1:8081"
     druid_broker_url: str = "http://127.0.0.1:8082"
+    # The Coordinator (automatic compaction's config); here and in docker-compose it also serves the Overlord.
+    druid_coordinator_url: str = "http://127.0.0.1:8081"
     druid_request_timeout_s: float = 10.0
     druid_poll_initial_s: float = 0.5
     druid_poll_max_s: float = 5.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BeforeValidator
 
@@ -33,6 +34,17 @@ def _rfc3339_only(value: object) -> object:
 
 
 RFC3339_ONLY = BeforeValidator(_rfc3339_only)
+
+
+def _json_integer(value: object) -> object:
+    # pydantic's lax int also takes true/false and "24"; its strict int refuses 24.0, which JSON Schema (and so the
+    # OpenAPI document) calls an integer. A JSON integer is a whole number, written either way.
+    if isinstance(value, bool | str):
+        raise ValueError("input should be a valid integer")
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(_json_integer)]
 
 # The datasources table's key is VARCHAR(128); the upload form's `datasource` field has the same bound.
 DATASOURCE_NAME_MAX = upload_options.DATASOURCE_NAME_MAX

@@ -114,6 +114,24 @@ def replace_intervals(min_ts: datetime, max_ts: datetime, segment: SegmentGranul
     return [f"{_iso(start)}/{_iso(end)}"]
 
 
+# Compaction's own default priority in Druid: below every ingestion, so it never holds up an upload.
+COMPACTION_PRIORITY = 25
+
+
+def auto_compaction_config(schema: DatasourceSchema, druid_datasource: str, skip_offset_hours: int) -> dict[str, Any]:
+    """The Coordinator's compaction config for a datasource: compact every chunk older than the skip offset into the
+    declared partitioning and segment granularity (hashed and range with at least two subtasks, as ingestion)."""
+    tuning = tuning_config(schema.partitioning, appending=False, max_num_concurrent_subtasks=1)
+    return {
+        "dataSource": druid_datasource,
+        "taskPriority": COMPACTION_PRIORITY,
+        "skipOffsetFromLatest": f"PT{skip_offset_hours}H",
+        "tuningConfig": {"partitionsSpec": tuning["partitionsSpec"],
+                         "maxNumConcurrentSubTasks": tuning["maxNumConcurrentSubTasks"]},
+        "granularitySpec": {"segmentGranularity": schema.granularity.segment.value},
+    }
+
+
 def build_index_parallel_spec(
     schema: DatasourceSchema,
     *,

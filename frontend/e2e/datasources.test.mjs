@@ -158,7 +158,13 @@ describe('datasources of your own in a browser', () => {
       1_000,
     );
     assert.ok((await segments.locator('svg rect.bar').count()) >= 1, 'a bar per time chunk');
+    // Automatic compaction on, as the Coordinator then holds it (shown in the screenshot), and off again.
+    const compaction = segments.getByRole('checkbox', { name: 'Compact automatically' });
+    await compaction.check();
+    await segments.getByText(/Druid compacts this datasource automatically/).waitFor();
     await segments.screenshot({ path: screenshotPath('datasource-segments') });
+    await compaction.uncheck();
+    await segments.getByText('Druid does not compact this datasource automatically.').waitFor();
     await page.close();
   });
 

@@ -28,6 +28,7 @@ DIFFERS_IN_DOCKER = {
     "database_url",  # host `postgres`, port 5432
     "s3_endpoint_url",  # host `minio`
     "druid_overlord_url",  # host `coordinator`
+    "druid_coordinator_url",  # host `coordinator`
     "druid_broker_url",  # host `broker`
     "api_host",  # listen on all interfaces of the container
     "var_dir",  # a path inside the container

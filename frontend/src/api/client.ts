@@ -248,6 +248,11 @@ export const api = {
   /** Segments per time chunk with a verdict each (Druid's sys.segments). */
   segments: (name: string, signal?: AbortSignal) =>
     answer(http.GET('/api/v1/datasources/{name}/segments', { params: byName(name), signal })),
+  /** Druid's automatic compaction of the datasource, as the Coordinator holds it. */
+  autoCompaction: (name: string, signal?: AbortSignal) =>
+    answer(http.GET('/api/v1/datasources/{name}/auto-compaction', { params: byName(name), signal })),
+  setAutoCompaction: (name: string, enabled: boolean) =>
+    answer(http.PUT('/api/v1/datasources/{name}/auto-compaction', { params: byName(name), body: { enabled, skip_offset_hours: 24 } })),
   schemaVersions: (name: string, signal?: AbortSignal) =>
     answer(http.GET('/api/v1/datasources/{name}/schemas', { params: byName(name), signal })),
   schemaVersion: (name: string, version: number, signal?: AbortSignal) =>

@@ -129,6 +129,24 @@ export interface paths {
         patch: operations["patch_datasource_api_v1_datasources__name__patch"];
         trace?: never;
     };
+    "/api/v1/datasources/{name}/auto-compaction": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether Druid compacts this datasource automatically, as the Coordinator says */
+        get: operations["get_auto_compaction_api_v1_datasources__name__auto_compaction_get"];
+        /** Turn Druid's automatic compaction of this datasource on or off (the Coordinator's config) */
+        put: operations["put_auto_compaction_api_v1_datasources__name__auto_compaction_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/datasources/{name}/compact": {
         parameters: {
             query?: never;
@@ -619,6 +637,48 @@ export interface components {
             next_before_id: number | null;
             /** Total */
             total: number;
+        };
+        /** AutoCompactionIn */
+        AutoCompactionIn: {
+            /** Enabled */
+            enabled: boolean;
+            /**
+             * Skip Offset Hours
+             * @description Leave the newest hours of data alone (late uploads still land there); Druid compacts what lies before them
+             * @default 24
+             */
+            skip_offset_hours: number;
+        };
+        /** AutoCompactionOut */
+        AutoCompactionOut: {
+            /**
+             * Coordinator Config
+             * @description The Coordinator's whole config, as read back
+             */
+            coordinator_config: {
+                [key: string]: unknown;
+            } | null;
+            /** Datasource */
+            datasource: string;
+            /** Druid Datasource */
+            druid_datasource: string;
+            /**
+             * Enabled
+             * @description Whether the Coordinator holds a compaction config for it
+             */
+            enabled: boolean;
+            /**
+             * Partitions Spec
+             * @description The partitioning compaction writes, from the datasource's current schema version
+             */
+            partitions_spec: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Skip Offset From Latest
+             * @description ISO-8601 period, as the Coordinator holds it
+             */
+            skip_offset_from_latest: string | null;
         };
         /** ChangeOut */
         ChangeOut: {
@@ -2516,6 +2576,153 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_auto_compaction_api_v1_datasources__name__auto_compaction_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AutoCompactionOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_auto_compaction_api_v1_datasources__name__auto_compaction_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AutoCompactionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AutoCompactionOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

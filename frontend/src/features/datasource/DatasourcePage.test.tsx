@@ -63,6 +63,17 @@ function serve(answers: Record<string, (request: Request) => Response | Promise<
     ...route(`${BASE}/grants/bo`, () => json({ datasource: 'web_events', username: 'bo', role: 'read' })),
     ...route(`${BASE}/grants/ana`, () => new Response(null, { status: 204 })),
     ...route(`${BASE}/segments`, () => json(SEGMENTS)),
+    ...route(`${BASE}/auto-compaction`, async (request) => {
+      const enabled = request?.method === 'PUT' ? ((await request.clone().json()) as { enabled: boolean }).enabled : false;
+      return json({
+        datasource: 'web_events',
+        druid_datasource: 'web_events',
+        enabled,
+        skip_offset_from_latest: enabled ? 'PT24H' : null,
+        partitions_spec: enabled ? { type: 'dynamic', maxRowsPerSegment: 5_000_000 } : null,
+        coordinator_config: enabled ? { dataSource: 'web_events' } : null,
+      });
+    }),
     ...route(`${BASE}/schemas/1/diff/2`, () =>
       json({ datasource: 'web_events', from_version: 1, to_version: 2, changes: [ADD_REFERRER] }),
     ),
@@ -329,6 +340,20 @@ describe('<DatasourcePage>', () => {
     expect(screen.queryByRole('heading', { name: 'Who may use it' })).not.toBeInTheDocument();
     expect(screen.queryByRole('heading', { name: 'Settings' })).not.toBeInTheDocument();
     expect(screen.getByRole('heading', { name: 'Recent jobs' })).toBeInTheDocument();
+  });
+
+  it('turns automatic compaction on and says what the Coordinator holds', async () => {
+    const { sent } = serve();
+    await open();
+    const box = await screen.findByRole('checkbox', { name: 'Compact automatically' });
+    expect(box).not.toBeChecked();
+    expect(screen.getByText('Druid does not compact this datasource automatically.')).toBeInTheDocument();
+    await userEvent.click(box);
+    expect(await screen.findByText(/Druid compacts this datasource automatically \(dynamic partitioning/)).toBeInTheDocument();
+    expect(screen.getByRole('checkbox', { name: 'Compact automatically' })).toBeChecked();
+    expect(sent.filter((s) => s.method === 'PUT' && s.path.endsWith('/auto-compaction')).map((s) => s.body)).toEqual([
+      { enabled: true, skip_offset_hours: 24 },
+    ]);
   });
 
   it('draws the segments per chunk, fragmented ones told apart, and lists the fragmented chunks', async () => {

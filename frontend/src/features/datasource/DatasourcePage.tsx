@@ -12,6 +12,7 @@ import { Grants } from './Grants';
 import { RecentJobs } from './RecentJobs';
 import { SchemaEditor } from './SchemaEditor';
 import { SchemaTable } from './SchemaTable';
+import { AutoCompaction } from './AutoCompaction';
 import { Segments } from './SegmentsChart';
 import { CompatibilitySetting, DeleteDatasource } from './Settings';
 import { VersionDiff } from './VersionDiff';
@@ -101,6 +102,7 @@ export function DatasourcePage({ name }: { name: string }) {
       <section className="panel" aria-labelledby="segments-title">
         <h2 id="segments-title">Segments in Druid</h2>
         <Segments name={d.name} />
+        <AutoCompaction name={d.name} mayChange={!d.deleted && mayManage} />
       </section>
 
       <section className="panel" aria-labelledby="versions-title">
