@@ -38,7 +38,7 @@ def period_rows(client: BrokerSqlClient, druid_datasource: str, interval: str, r
     start, end = split_interval(interval)
     aggregate = counted(rollup)
     job_filter = f"FILTER (WHERE {quoted_identifier(lineage_column)} = ?)"
-    sql = (f"SELECT {aggregate} AS total, {aggregate} {job_filter} AS of_job "
+    sql = (f'SELECT {aggregate} AS "total", {aggregate} {job_filter} AS "of_job" '
            f"FROM {quoted_identifier(druid_datasource)} WHERE __time >= TIME_PARSE(?) AND __time < TIME_PARSE(?)")
     rows = client.query(sql, [job_id or "", start, end])
     first: dict[str, Any] = rows[0] if rows else {}
@@ -48,7 +48,7 @@ def period_rows(client: BrokerSqlClient, druid_datasource: str, interval: str, r
 def job_span(client: BrokerSqlClient, druid_datasource: str, lineage_column: str, job_id: str
              ) -> tuple[datetime, datetime] | None:
     """The first and last instants of a job's rows in Druid; None when Druid holds none of them."""
-    sql = (f"SELECT MIN(__time) AS first_at, MAX(__time) AS last_at, COUNT(*) AS n "
+    sql = (f'SELECT MIN(__time) AS "first_at", MAX(__time) AS "last_at", COUNT(*) AS "n" '
            f"FROM {quoted_identifier(druid_datasource)} WHERE {quoted_identifier(lineage_column)} = ?")
     rows = client.query(sql, [job_id])
     if not rows or not int(rows[0].get("n") or 0):
@@ -95,8 +95,9 @@ def rows_by_period_and_job(client: BrokerSqlClient, druid_datasource: str, inter
     pairs, the largest first)."""
     start, end = split_interval(interval)
     lineage = quoted_identifier(lineage_column)
-    sql = (f"SELECT TIME_FLOOR(__time, '{_PERIODS[segment_granularity]}') AS period, {lineage} AS job, "
-           f"{counted(rollup)} AS n FROM {quoted_identifier(druid_datasource)} "
-           f"WHERE __time >= TIME_PARSE(?) AND __time < TIME_PARSE(?) GROUP BY 1, 2 ORDER BY n DESC LIMIT {int(limit)}")
+    # Aliases quoted: PERIOD is a reserved word of Druid's SQL parser.
+    sql = (f"SELECT TIME_FLOOR(__time, '{_PERIODS[segment_granularity]}') AS \"period\", {lineage} AS \"job\", "
+           f"{counted(rollup)} AS \"n\" FROM {quoted_identifier(druid_datasource)} "
+           f"WHERE __time >= TIME_PARSE(?) AND __time < TIME_PARSE(?) GROUP BY 1, 2 ORDER BY 3 DESC LIMIT {int(limit)}")
     return [PeriodJobRows(str(row["period"]), None if row.get("job") in (None, "") else str(row["job"]),
                           int(row.get("n") or 0)) for row in client.query(sql, [start, end])]
