@@ -49,23 +49,25 @@ def list_jobs(
 
 
 def find_by_sha256(session: Session, datasource: str, sha256: str) -> Job | None:
-    """The earliest job that holds these bytes for this datasource and did not fail or get cancelled."""
+    """The earliest job that holds these bytes for this datasource and did not fail, get cancelled or retracted."""
     return session.scalars(
         select(Job)
         .where(Job.datasource == datasource, Job.sha256 == sha256, Job.kind == JobKind.ingest,
-               Job.state.not_in([JobState.failed, JobState.cancelled]))
+               Job.state.not_in([JobState.failed, JobState.cancelled]), Job.retracted_by.is_(None))
         .order_by(Job.created_at)
         .limit(1)
     ).first()
 
 
-def unfinished_rewrite(session: Session, datasource: str, *, replaces_too: bool) -> Job | None:
+def unfinished_rewrite(session: Session, datasource: str, *, replaces_too: bool,
+                       exclude: uuid.UUID | None = None) -> Job | None:
     """The oldest unfinished job that rewrites periods of the datasource: an operation (compaction, retraction)
     and, with `replaces_too`, a replace upload. None when there is none."""
     rewrites = (Job.kind != JobKind.ingest) | (Job.mode == Mode.REPLACE) if replaces_too else Job.kind != JobKind.ingest
-    return session.scalars(
-        select(Job).where(Job.datasource == datasource, Job.state.not_in(sorted(TERMINAL_STATES)), rewrites)
-        .order_by(Job.created_at).limit(1)).first()
+    query = select(Job).where(Job.datasource == datasource, Job.state.not_in(sorted(TERMINAL_STATES)), rewrites)
+    if exclude is not None:
+        query = query.where(Job.id != exclude)
+    return session.scalars(query.order_by(Job.created_at).limit(1)).first()
 
 
 def pending_retraction(session: Session, target: uuid.UUID) -> Job | None:

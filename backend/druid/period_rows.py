@@ -56,6 +56,18 @@ def job_span(client: BrokerSqlClient, druid_datasource: str, lineage_column: str
     return _instant(rows[0]["first_at"]), _instant(rows[0]["last_at"])
 
 
+def chunk_span(client: BrokerSqlClient, druid_datasource: str, first: datetime, end: datetime) -> str | None:
+    """The interval from the start of the first to the end of the last chunk served in [first, end); None when no
+    segment is served there."""
+    # Druid's MIN and MAX take numbers only: the bounds, text, are compared here.
+    sql = ('SELECT "start", "end" FROM sys.segments WHERE datasource = ? '
+           'AND is_published = 1 AND is_overshadowed = 0 AND "end" > ? AND "start" < ?')
+    rows = client.query(sql, [druid_datasource, segments_text(first), segments_text(end)])
+    if not rows:
+        return None
+    return f"{min(str(row['start']) for row in rows)}/{max(str(row['end']) for row in rows)}"
+
+
 def serving_segments(client: BrokerSqlClient, druid_datasource: str, interval: str) -> list[ServingSegment]:
     """The published, not overshadowed segments overlapping the interval."""
     start, end = (segments_text(_instant(bound)) for bound in split_interval(interval))

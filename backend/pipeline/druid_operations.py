@@ -41,8 +41,8 @@ def run_operation(run: TaskRun) -> None:
         return
     job = held[0]
     registered = job_datasource(job.datasource, job.schema_version)
-    if job.state == JobState.submitting:
-        _submit(ctx, job, registered, task_id)
+    if job.state == JobState.submitting and _submit(ctx, job, registered, task_id):
+        return
     status = wait_for_completion(ctx, task_id)
     job = ctx.load_held_job(job.id)
     if job.state in TERMINAL_STATES:
@@ -63,9 +63,10 @@ def run_operation(run: TaskRun) -> None:
         _finish_retraction(ctx, job, registered)
 
 
-def _submit(ctx: StepContext, job: Job, registered: RegisteredDatasource, task_id: str) -> None:
+def _submit(ctx: StepContext, job: Job, registered: RegisteredDatasource, task_id: str) -> bool:
     """Measure the period (recorded before the task exists, so a worker that takes over after the submission
-    still has the figures to compare with), submit unless the Overlord knows the task already, go `indexing`."""
+    still has the figures to compare with), submit unless the Overlord knows the task already, go `indexing`.
+    True when there is nothing to submit: an earlier attempt's task did the work (its check timed out)."""
     operation = dict(job.operation or {})
     existing = ctx.overlord.task_status(task_id)
     if existing is None:
@@ -80,6 +81,16 @@ def _submit(ctx: StepContext, job: Job, registered: RegisteredDatasource, task_i
                 priority=priority_for(job.priority.name),
                 target_rows_per_segment=operation.get("target_rows_per_segment"))
         else:
+            if before.of_job == 0 and before.total == operation.get("other_rows_before"):
+                # The previous attempt's task removed the rows; only its check ran out of time.
+                operation.update(target_rows_after=0, other_rows_after=before.total)
+                ctx.transition(job.id, JobState.indexing, "Druid already holds none of the job's rows: the previous "
+                               "attempt's task removed them", _shown(operation), progress=PROGRESS_INDEXED)
+                _succeed(ctx, job, operation,
+                         f"Retracted job {operation['target_job_id']}: an earlier attempt's Druid task removed its "
+                         f"rows from {interval}; the other {before.total} rows are all there",
+                         retracts=uuid.UUID(str(operation["target_job_id"])))
+                return True
             if before.of_job == 0:
                 raise IngestError(ErrorCode.conflict,
                                   f"Druid holds no rows of job {operation['target_job_id']} in {interval} any more "
@@ -87,9 +98,9 @@ def _submit(ctx: StepContext, job: Job, registered: RegisteredDatasource, task_i
                                   {"target_job_id": operation["target_job_id"], "interval": interval})
             operation.update(target_rows_before=before.of_job, other_rows_before=before.total - before.of_job)
             spec = build_retraction_spec(
-                registered.schema, datasource=registered.druid_datasource, task_id=task_id, interval=interval,
-                priority=priority_for(job.priority.name), lineage_column=LINEAGE_COLUMN,
-                job_id=str(operation["target_job_id"]))
+                registered.druid_datasource, task_id=task_id, interval=interval,
+                priority=priority_for(job.priority.name), partitioning=registered.schema.partitioning,
+                lineage_column=LINEAGE_COLUMN, job_id=str(operation["target_job_id"]))
         ctx.update_job(job.id, operation=operation)
         ctx.check_lease()
         ctx.overlord.submit_task(spec)
@@ -104,6 +115,7 @@ def _submit(ctx: StepContext, job: Job, registered: RegisteredDatasource, task_i
             # Cancelled while the task was being submitted: a cancelled operation must not change the data.
             ctx.overlord.shutdown_task(task_id)
         raise
+    return False
 
 
 def _what(job: Job, operation: dict[str, Any]) -> str:
@@ -134,7 +146,8 @@ def _finish_compaction(ctx: StepContext, job: Job, registered: RegisteredDatasou
     while True:
         ctx.check_lease()
         segments = serving_segments(ctx.broker, registered.druid_datasource, interval)
-        swapped = all(s.available and s.segment_id not in replaced for s in segments)
+        # Nothing served at all is a moment of the swap, not its end (the period had rows before).
+        swapped = bool(segments) and all(s.available and s.segment_id not in replaced for s in segments)
         rows = _period(ctx, registered, interval, job).total if swapped else None
         if swapped and rows == operation["rows_before"]:
             break

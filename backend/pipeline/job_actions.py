@@ -12,6 +12,7 @@ from backend.db import druid_tasks_repository, jobs_repository
 from backend.db.models import Job
 from backend.druid.overlord import OverlordClient, TaskStatus
 from backend.errors import ErrorCode, IngestError
+from backend.pipeline.operations_intake import refuse_unretractable, refuse_while_rewritten
 from backend.pipeline.registry import live_datasource
 from backend.vocabulary import TERMINAL_STATES, Actor, JobKind, JobState
 
@@ -126,7 +127,14 @@ def retry_job(session: Session, job_id: uuid.UUID, actor: Actor) -> Job:
 
 def _retry_operation(session: Session, job: Job, attempt: int, actor: Actor) -> Job:
     """A compaction or retraction has nothing to validate: its next attempt waits for a Druid slot at once, and
-    measures the period again before it submits."""
+    measures the period again before it submits. The checks of a new request apply again (another operation may
+    have started meanwhile, or the rows have been retracted by another job)."""
+    live_datasource(session, job.datasource, for_update=True)
+    refuse_while_rewritten(session, job.datasource, replaces_too=job.kind is JobKind.retraction, retrying=job.id)
+    if job.kind is JobKind.retraction and job.target_job_id is not None:
+        target = jobs_repository.get_job(session, job.target_job_id, for_update=True)
+        if target is not None:
+            refuse_unretractable(session, target, retrying=job.id)
     moved = jobs_repository.transition(
         session, job.id, JobState.submitting, f"Retry requested: attempt {attempt} waits for a Druid slot",
         details={"attempt": attempt, "previous_code": job.code, "previous_task": job.druid_task_id},

@@ -5,7 +5,7 @@ like any staged upload; backend.pipeline.druid_operations runs it."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from backend.db import audit_repository as audit
 from backend.db import jobs_repository
 from backend.db.models import Job
-from backend.druid.period_rows import job_span
+from backend.druid.period_rows import chunk_span, job_span
 from backend.druid.spec import replace_intervals
 from backend.druid.sql import BrokerSqlClient
 from backend.errors import ErrorCode, IngestError
@@ -32,8 +32,7 @@ def request_compaction(
     """A compaction job for the fragmented chunks of [start, end): one Druid `compact` task over the interval
     from the first of them to the end of the last. 409 when none is fragmented, or another operation on the
     datasource has not ended."""
-    row = live_datasource(session, name, for_update=True)  # one request at a time per datasource decides
-    _refuse_while_rewritten(session, name, replaces_too=False)
+    live_datasource(session, name)  # unknown or deleted: refused before asking Druid anything
     health = segment_health(name, start, end, target_rows_per_segment)
     fragmented = [chunk for chunk in health.chunks if chunk.verdict == "fragmented"]
     if not fragmented:
@@ -43,7 +42,15 @@ def request_compaction(
             f"against {health.target_rows_per_segment:,} rows per segment): nothing to compact.",
             {"datasource": name, "chunks": len(health.chunks),
              "target_rows_per_segment": health.target_rows_per_segment})
-    interval = f"{fragmented[0].start}/{fragmented[-1].end}"
+    # Locked only now, for the checks and the insert: a lock held while Druid answers would hold up every upload
+    # to the datasource (a new job's foreign key waits for it).
+    row = live_datasource(session, name, for_update=True)
+    refuse_while_rewritten(session, name, replaces_too=False)
+    registered = job_datasource(name, row.current_schema_version)
+    # Whole periods of the granularity the compaction writes: Druid 25 compacts an interval that splits one of its
+    # new segments, and the new segment would then overshadow the rest of its period.
+    interval = replace_intervals(_instant(fragmented[0].start), _instant(fragmented[-1].end) - _LAST_MOMENT,
+                                 registered.schema.granularity.segment)[0]
     operation: dict[str, Any] = {"interval": interval, "target_rows_per_segment": target_rows_per_segment,
                                  "fragmented_chunks": len(fragmented),
                                  "fragmented_segments": sum(chunk.segments for chunk in fragmented)}
@@ -64,17 +71,21 @@ def request_retraction(session: Session, job_id: uuid.UUID, actor: Actor, broker
     target = jobs_repository.get_job(session, job_id, for_update=True)
     if target is None:
         raise IngestError(ErrorCode.not_found, f"No job with id {job_id}.", {"job_id": str(job_id)})
-    _refuse_unretractable(session, target)
-    row = live_datasource(session, target.datasource, for_update=True)
-    _refuse_while_rewritten(session, target.datasource, replaces_too=True)
-    registered = job_datasource(target.datasource, row.current_schema_version)
+    refuse_unretractable(session, target)
+    current = live_datasource(session, target.datasource).current_schema_version
+    registered = job_datasource(target.datasource, current)
     span = job_span(broker, registered.druid_datasource, LINEAGE_COLUMN, str(target.id))
     if span is None:
         raise IngestError(
             ErrorCode.conflict,
             f"Druid holds no rows of job {target.id} any more (a later replace of its periods removed them): "
             "nothing to retract.", {"job_id": str(target.id)})
-    interval = replace_intervals(span[0], span[1], registered.schema.granularity.segment)[0]
+    # The chunks of the segments holding them, whole (a compaction rewrites whole segments, each keeping its own
+    # granularity, which may not be the one the schema declares now).
+    interval = (chunk_span(broker, registered.druid_datasource, span[0], span[1] + _LAST_MOMENT)
+                or replace_intervals(span[0], span[1], registered.schema.granularity.segment)[0])
+    row = live_datasource(session, target.datasource, for_update=True)
+    refuse_while_rewritten(session, target.datasource, replaces_too=True)
     operation: dict[str, Any] = {"interval": interval, "target_job_id": str(target.id)}
     job = _operation_job(JobKind.retraction, target.datasource, row.current_schema_version,
                          f"retraction of {target.filename}", Priority.MEDIUM, operation)
@@ -85,7 +96,14 @@ def request_retraction(session: Session, job_id: uuid.UUID, actor: Actor, broker
     return job
 
 
-def _refuse_unretractable(session: Session, target: Job) -> None:
+_LAST_MOMENT = timedelta(milliseconds=1)
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def refuse_unretractable(session: Session, target: Job, *, retrying: uuid.UUID | None = None) -> None:
     def refuse(why: str, **details: Any) -> IngestError:
         return IngestError(ErrorCode.conflict, f"Job {target.id} cannot be retracted: {why}",
                            {"job_id": str(target.id), "state": target.state, **details})
@@ -98,12 +116,13 @@ def _refuse_unretractable(session: Session, target: Job) -> None:
     if target.state != JobState.succeeded:
         raise refuse(f"it is {target.state}; only a succeeded job has rows in Druid.")
     pending = jobs_repository.pending_retraction(session, target.id)
-    if pending is not None:
+    if pending is not None and pending.id != retrying:
         raise refuse(f"retraction {pending.id} of it is {pending.state}.", retraction=str(pending.id))
 
 
-def _refuse_while_rewritten(session: Session, datasource: str, *, replaces_too: bool) -> None:
-    other = jobs_repository.unfinished_rewrite(session, datasource, replaces_too=replaces_too)
+def refuse_while_rewritten(session: Session, datasource: str, *, replaces_too: bool,
+                           retrying: uuid.UUID | None = None) -> None:
+    other = jobs_repository.unfinished_rewrite(session, datasource, replaces_too=replaces_too, exclude=retrying)
     if other is not None:
         what = "replace upload" if other.kind is JobKind.ingest else other.kind.value
         raise IngestError(

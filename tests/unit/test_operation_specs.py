@@ -11,7 +11,7 @@ import pytest
 from backend.druid.operation_specs import build_compaction_spec, build_retraction_spec
 from backend.druid.period_rows import segments_text
 from backend.schema.layout import Partitioning, PartitionType
-from tests.unit.test_spec_layout import ORDERS, ROLLED_UP
+from tests.unit.test_spec_layout import ORDERS
 
 DAY = "2020-01-01T00:00:00.000Z/2020-01-02T00:00:00.000Z"
 DYNAMIC_TUNING = {"type": "index_parallel", "maxParseExceptions": 0, "maxSavedParseExceptions": 10,
@@ -41,43 +41,18 @@ def test_a_compaction_target_replaces_the_declared_one_and_a_shard_count() -> No
         "tuningConfig"]["partitionsSpec"]["numShards"] == 3
 
 
-def test_a_retraction_reindexes_the_interval_from_druid_without_the_job() -> None:
-    spec = build_retraction_spec(ORDERS, datasource="orders", task_id="r1", interval=DAY, priority=50,
-                                 lineage_column="ingest_job_id", job_id="job-2")
-    assert spec == {
-        "type": "index_parallel",
+def test_a_retraction_compacts_the_interval_without_the_job() -> None:
+    assert build_retraction_spec("orders", task_id="r1", interval=DAY, priority=50, partitioning=ORDERS.partitioning,
+                                 lineage_column="ingest_job_id", job_id="job-2") == {
+        "type": "compact",
         "id": "r1",
+        "dataSource": "orders",
+        "ioConfig": {"type": "compact", "inputSpec": {"type": "interval", "interval": DAY}, "dropExisting": True},
+        "transformSpec": {"filter": {"type": "not", "field": {
+            "type": "selector", "dimension": "ingest_job_id", "value": "job-2"}}},
+        "tuningConfig": DYNAMIC_TUNING,
         "context": {"priority": 50},
-        "spec": {
-            "dataSchema": {
-                "dataSource": "orders",
-                "timestampSpec": {"column": "__time", "format": "millis"},
-                "dimensionsSpec": {"dimensions": [
-                    {"type": "string", "name": "country"}, {"type": "string", "name": "store"},
-                    {"type": "long", "name": "units"}, {"type": "double", "name": "amount"},
-                    {"type": "string", "name": "ingest_job_id"}]},
-                "granularitySpec": {"segmentGranularity": "DAY", "queryGranularity": "NONE", "rollup": False,
-                                    "intervals": [DAY]},
-                "transformSpec": {"filter": {"type": "not", "field": {
-                    "type": "selector", "dimension": "ingest_job_id", "value": "job-2"}}},
-            },
-            "ioConfig": {"type": "index_parallel",
-                         "inputSource": {"type": "druid", "dataSource": "orders", "interval": DAY},
-                         "appendToExisting": False, "dropExisting": True},
-            "tuningConfig": DYNAMIC_TUNING,
-        },
     }
-
-
-def test_a_retraction_of_rolled_up_rows_sums_their_count_instead_of_counting_them() -> None:
-    spec = build_retraction_spec(ROLLED_UP, datasource="orders", task_id="r1", interval=DAY, priority=50,
-                                 lineage_column="ingest_job_id", job_id="job-2")
-    assert spec["spec"]["dataSchema"]["metricsSpec"] == [
-        {"type": "longSum", "name": "count", "fieldName": "count"},
-        {"type": "longSum", "name": "units", "fieldName": "units"},
-        {"type": "doubleSum", "name": "amount", "fieldName": "amount"},
-    ]
-    assert spec["spec"]["dataSchema"]["granularitySpec"]["rollup"] is True
 
 
 @pytest.mark.parametrize("task_id", ["", "a/b", ".hidden", "x" * 256])

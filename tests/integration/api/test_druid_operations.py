@@ -86,7 +86,7 @@ def test_twenty_small_uploads_then_a_compaction_job(service: Service, unique_tag
     operation = job["operation"]
     assert (operation["segments_before"], operation["segments_after"]) == (20, 1), operation
     assert operation["rows_before"] == operation["rows_after"] == 1000, operation
-    assert operation["interval"] == "2018-03-07T00:00:00.000Z/2018-03-08T00:00:00.000Z", operation
+    assert operation["interval"] == "2018-03-07T00:00:00Z/2018-03-08T00:00:00Z", operation
     assert "segment_ids_before" not in operation
     assert any("20 segments -> 1" in event["message"] for event in job["events"]), job["events"]
 
@@ -123,7 +123,7 @@ def test_retracting_the_middle_of_three_jobs(service: Service, unique_tag: str) 
     done = service.wait(retraction["job_id"], 300)
     assert done["state"] == "succeeded", done
     assert done["operation"]["target_rows_before"] == 200 and done["operation"]["other_rows_before"] == 400, done
-    assert done["operation"]["interval"] == "2017-09-10T00:00:00Z/2017-09-12T00:00:00Z", done
+    assert done["operation"]["interval"] == "2017-09-10T00:00:00.000Z/2017-09-12T00:00:00.000Z", done
 
     assert _per_job(service, name) == {jobs[0]: landed[jobs[0]], jobs[2]: landed[jobs[2]]}
     original = service.job(jobs[1])
@@ -233,3 +233,17 @@ def test_a_replace_records_what_it_replaces_and_its_victims_cannot_be_retracted(
                                              "jobs": {earlier[0]["job_id"]: 90, earlier[1]["job_id"]: 60}}]
     gone = _retract(service, earlier[0]["job_id"])
     assert gone.status_code == 409 and "no rows of job" in gone.json()["message"], gone.text
+
+
+def test_retracting_the_only_job_of_a_day_empties_the_day(service: Service, unique_tag: str) -> None:
+    name = f"retract_only_{unique_tag}"
+    _datasource(service, name)
+    day = datetime(2012, 12, 12, tzinfo=UTC)
+    kept = service.wait(service.accepted(_orders(40, f"{unique_tag}k", day - timedelta(days=3), 24), "kept.csv",
+                                         datasource=name))
+    only = service.wait(service.accepted(_orders(70, f"{unique_tag}o", day, 24), "only.csv", datasource=name))
+    assert kept["state"] == only["state"] == "succeeded"
+    done = service.wait(_retract(service, only["job_id"]).json()["job_id"], 300)
+    assert done["state"] == "succeeded", done
+    assert (done["operation"]["target_rows_before"], done["operation"]["other_rows_before"]) == (70, 0), done
+    assert _per_job(service, name) == {kept["job_id"]: (40, sum(i % 13 + 1 for i in range(40)))}
