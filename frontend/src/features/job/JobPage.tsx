@@ -5,7 +5,7 @@ import { isTerminal, kindLabel, type Job } from '../../api/models';
 import { StateBadge } from '../../components/StateBadge';
 import { displayFilename, displayText } from '../../lib/display';
 import { formatBytes, formatCount, formatDateTime, formatDuration, humanizeKey, plural } from '../../lib/format';
-import { datasourcePath } from '../../lib/paths';
+import { datasourcePath, jobPath } from '../../lib/paths';
 import { useNow } from '../../lib/useNow';
 import { may, useCaller } from '../access/me';
 import { Link } from '../../router';
@@ -24,10 +24,6 @@ function statValue(value: unknown): string {
 
 function hasErrorReport(job: Job): boolean {
   return (job.rows_invalid ?? 0) > 0 || job.code === 'validation_failed';
-}
-
-function jobPath(id: string): string {
-  return `/jobs/${encodeURIComponent(id)}`;
 }
 
 export function JobPage({ jobId }: { jobId: string }) {

@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { api } from '../../api/client';
 import type { Job } from '../../api/models';
 import { formatCount } from '../../lib/format';
+import { jobPath } from '../../lib/paths';
 import { navigate } from '../../router';
 
 /**
@@ -13,7 +14,7 @@ export function RetractAction({ job }: { job: Job }) {
   const [asking, setAsking] = useState(false);
   const retract = useMutation({
     mutationFn: () => api.retractJob(job.job_id),
-    onSuccess: (started) => navigate(`/jobs/${encodeURIComponent(started.job_id)}`),
+    onSuccess: (started) => navigate(jobPath(started.job_id)),
   });
   return (
     <section className="panel" aria-labelledby="retract-title">

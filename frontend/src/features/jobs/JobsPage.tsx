@@ -138,6 +138,7 @@ export function JobsPage() {
                     <Link to={`/jobs/${encodeURIComponent(job.job_id)}`} title={displayFilename(job.filename).title}>
                       {displayFilename(job.filename, 60).text}
                     </Link>
+                    {job.retracted_by && <span className="muted small"> (retracted)</span>}
                   </td>
                   <td>
                     <Link to={datasourcePath(job.datasource)}>{job.datasource}</Link>{' '}
