@@ -15,6 +15,7 @@ from backend.settings import get_settings
 from tests.polling import poll_until
 
 from .conftest import Service
+from .test_cli import cli
 
 COLUMNS = [
     {"name": "ts", "type": "timestamp"},
@@ -148,8 +149,14 @@ def test_retraction_on_a_rolled_up_datasource_keeps_the_others_sums(service: Ser
     assert first["state"] == second["state"] == "succeeded"
     kept = service.sql(f'SELECT SUM("count") AS n, SUM(units) AS units FROM "{name}" WHERE ingest_job_id = ?',
                        first["job_id"])[0]
-    done = service.wait(_retract(service, second["job_id"]).json()["job_id"], 300)
-    assert done["state"] == "succeeded", done
+    # From the command line, followed to its end.
+    ran = cli(service, "retract", second["job_id"], "--wait", "--timeout", "300")
+    assert ran.returncode == 0, ran.stderr
+    done = service.job(ran.stdout.strip())
+    assert (done["kind"], done["state"], done["retraction_of"]) == ("retraction", "succeeded", second["job_id"]), done
+    assert "target_rows_before: 500" in ran.stderr, ran.stderr
+    listed = cli(service, "jobs", "--kind", "retraction", "--limit", "500")
+    assert listed.returncode == 0 and done["job_id"] in listed.stdout, listed.stderr
     rows = service.sql(f'SELECT ingest_job_id AS job, SUM("count") AS n, SUM(units) AS units FROM "{name}" '
                        'GROUP BY 1')
     assert rows == [{"job": first["job_id"], "n": 700, "units": kept["units"]}], rows
