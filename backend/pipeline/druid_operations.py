@@ -122,7 +122,7 @@ def _what(job: Job, operation: dict[str, Any]) -> str:
     if job.kind is JobKind.compaction:
         return (f"compact {operation['interval']} ({operation['segments_before']} segments, "
                 f"{operation['rows_before']} rows)")
-    return (f"reindex {operation['interval']} without job {operation['target_job_id']}'s "
+    return (f"rewrite {operation['interval']} without job {operation['target_job_id']}'s "
             f"{operation['target_rows_before']} rows (keeping {operation['other_rows_before']} others)")
 
 

@@ -90,7 +90,7 @@ def request_retraction(session: Session, job_id: uuid.UUID, actor: Actor, broker
     job = _operation_job(JobKind.retraction, target.datasource, row.current_schema_version,
                          f"retraction of {target.filename}", Priority.MEDIUM, operation)
     job.target_job_id = target.id
-    jobs_repository.add_job(session, job, f"Retraction of job {target.id} requested: {interval} will be reindexed "
+    jobs_repository.add_job(session, job, f"Retraction of job {target.id} requested: {interval} will be rewritten "
                                           "without its rows; waiting for a Druid slot", operation)
     audit.add(session, actor, "job.retract", str(target.id), details={"job_id": str(job.id), "interval": interval})
     return job

@@ -65,8 +65,9 @@ async function ingested(n, rows) {
   form.append('datasource', name);
   form.append('file', new Blob([ordersCsv(n, rows)], { type: 'text/csv' }), `orders-${n}.csv`);
   const r = await apiFetch('/api/v1/uploads', { method: 'POST', body: form, signal: AbortSignal.timeout(60_000) });
-  assert.equal(r.status, 202, await r.text());
-  const { job_id: jobId } = /** @type {{ job_id: string }} */ (await r.json());
+  const text = await r.text();
+  assert.equal(r.status, 202, text);
+  const { job_id: jobId } = /** @type {{ job_id: string }} */ (JSON.parse(text));
   return pollUntil(
     async () => {
       const job = await fetchJob(jobId);

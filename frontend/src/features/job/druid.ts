@@ -29,6 +29,9 @@ export function druidCard(job: JobSummary): DruidCard {
     return { sent: false, note: `A Druid task starts once ${waitsFor}.` };
   }
   if (hasStats) return { sent: true, note: null };
+  if (job.kind !== 'ingest') {
+    return { sent: true, note: 'An operation reads segments, not a file: its figures, beside, are counted with Druid SQL.' };
+  }
   return {
     sent: true,
     note: ended ? 'Druid’s task reported no row stats.' : 'Row stats appear when Druid’s task reports them.',
