@@ -132,9 +132,11 @@ def _print_errors(errors: dict[str, Any]) -> None:
 def cmd_jobs(args: argparse.Namespace) -> int:
     listing = _client(args).jobs(limit=args.limit, **({"kind": args.kind} if args.kind else {}))
     for job in listing["items"]:
-        retracted = "  (retracted)" if job.get("retracted_by") else ""
-        print(f"{job['job_id']}  {job['kind']:<10} {job['state']:<11} {job['datasource']:<10} "
-              f"{job['rows_valid'] or '-':>9}  {_shown(job['filename'])}{retracted}")
+        # The columns scripts read stay as they were; what is not an upload, or was taken back, says so at the end.
+        notes = [job["kind"]] if job.get("kind", "ingest") != "ingest" else []
+        notes += ["retracted"] if job.get("retracted_by") else []
+        print(f"{job['job_id']}  {job['state']:<11} {job['datasource']:<10} {job['rows_valid'] or '-':>9}  "
+              f"{_shown(job['filename'])}{''.join(f'  ({note})' for note in notes)}")
     return 0
 
 
