@@ -144,7 +144,14 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     job = _client(args).job(args.job_id)
     print(f"{job['job_id']}: {job['state']} {job['code'] or ''} {_shown(job['message'])}".rstrip())
-    print(f"  file: {_shown(job['filename'])} ({job['datasource']}, {job['size_bytes']} bytes)")
+    if job.get("kind", "ingest") == "ingest":
+        print(f"  file: {_shown(job['filename'])} ({job['datasource']}, {job['size_bytes']} bytes)")
+    else:
+        print(f"  {job['kind']}: {_shown(job['filename'])} ({job['datasource']})")
+        for key, value in (job.get("operation") or {}).items():
+            print(f"  {key}: {value}")
+    if job.get("retracted_by"):
+        print(f"  retracted by job {job['retracted_by']}")
     for event in job["events"]:
         print(f"  {event['at']}  {event['state']:<11} {_shown(event['message'])}")
     return 0 if job["state"] == "succeeded" else 1

@@ -156,7 +156,11 @@ def test_retraction_on_a_rolled_up_datasource_keeps_the_others_sums(service: Ser
     assert (done["kind"], done["state"], done["retraction_of"]) == ("retraction", "succeeded", second["job_id"]), done
     assert "target_rows_before: 500" in ran.stderr, ran.stderr
     listed = cli(service, "jobs", "--kind", "retraction", "--limit", "500")
-    assert listed.returncode == 0 and done["job_id"] in listed.stdout, listed.stderr
+    assert listed.returncode == 0 and f"{done['job_id']}  succeeded" in listed.stdout, listed.stdout
+    assert listed.stdout.count("(retraction)") == len(listed.stdout.splitlines()), listed.stdout
+    shown = cli(service, "status", done["job_id"])
+    assert "  retraction: retraction of r-1.csv" in shown.stdout and "target_rows_before: 500" in shown.stdout
+    assert f"retracted by job {done['job_id']}" in cli(service, "status", second["job_id"]).stdout
     rows = service.sql(f'SELECT ingest_job_id AS job, SUM("count") AS n, SUM(units) AS units FROM "{name}" '
                        'GROUP BY 1')
     assert rows == [{"job": first["job_id"], "n": 700, "units": kept["units"]}], rows
