@@ -14,8 +14,10 @@ from typing import Any
 
 from backend.cli_access import add_access_commands
 from backend.cli_datasource import add_datasource_commands
+from backend.cli_operations import add_operation_commands
 from backend.display import display_text
 from backend.settings import REPO_ROOT, get_settings
+from backend.vocabulary import JobKind
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -128,10 +130,13 @@ def _print_errors(errors: dict[str, Any]) -> None:
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:
-    listing = _client(args).jobs(limit=args.limit)
+    listing = _client(args).jobs(limit=args.limit, **({"kind": args.kind} if args.kind else {}))
     for job in listing["items"]:
+        # The columns scripts read stay as they were; what is not an upload, or was taken back, says so at the end.
+        notes = [job["kind"]] if job.get("kind", "ingest") != "ingest" else []
+        notes += ["retracted"] if job.get("retracted_by") else []
         print(f"{job['job_id']}  {job['state']:<11} {job['datasource']:<10} {job['rows_valid'] or '-':>9}  "
-              f"{_shown(job['filename'])}")
+              f"{_shown(job['filename'])}{''.join(f'  ({note})' for note in notes)}")
     return 0
 
 
@@ -139,7 +144,14 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     job = _client(args).job(args.job_id)
     print(f"{job['job_id']}: {job['state']} {job['code'] or ''} {_shown(job['message'])}".rstrip())
-    print(f"  file: {_shown(job['filename'])} ({job['datasource']}, {job['size_bytes']} bytes)")
+    if job.get("kind", "ingest") == "ingest":
+        print(f"  file: {_shown(job['filename'])} ({job['datasource']}, {job['size_bytes']} bytes)")
+    else:
+        print(f"  {job['kind']}: {_shown(job['filename'])} ({job['datasource']})")
+        for key, value in (job.get("operation") or {}).items():
+            print(f"  {key}: {value}")
+    if job.get("retracted_by"):
+        print(f"  retracted by job {job['retracted_by']}")
     for event in job["events"]:
         print(f"  {event['at']}  {event['state']:<11} {_shown(event['message'])}")
     return 0 if job["state"] == "succeeded" else 1
@@ -361,6 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
     push.set_defaults(func=cmd_push)
     jobs = sub.add_parser("jobs", help="list recent jobs")
     jobs.add_argument("--limit", type=int, default=20)
+    jobs.add_argument("--kind", choices=[kind.value for kind in JobKind], help="only jobs of this kind")
     jobs.set_defaults(func=cmd_jobs)
     status = sub.add_parser("status", help="a job's state and history")
     status.add_argument("job_id")
@@ -384,7 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
     app = sub.add_parser("app", help="start or stop the background API + worker")
     app.add_argument("action", choices=["up", "down"])
     app.set_defaults(func=cmd_app)
-    for command in (push, jobs, status):
+    for command in (push, jobs, status, *add_operation_commands(sub, _api_url)):
         command.add_argument("--api", help="API base URL (default from INGEST_API_HOST/PORT)")
     parser.set_defaults(api=None)
     return parser

@@ -1,5 +1,5 @@
 """The job vocabulary, declared once at the bottom of the import graph: states and the moves between them,
-priorities, what to do with invalid rows, and append or replace.
+kinds, priorities, what to do with invalid rows, and append or replace.
 
 Migration 0003 turns these into PostgreSQL enum types (their values in this order; Priority's member names), and
 the API's OpenAPI document types the matching fields as enums, so every client sees the exact set.
@@ -46,9 +46,19 @@ def allowed_sources(target: JobState) -> frozenset[JobState]:
         # A retry puts a failed job back in the queue.
         sources |= {JobState.failed}
     if target is JobState.submitting:
-        # A Druid task lost with its indexer is submitted again, as the job's next attempt.
-        sources |= {JobState.indexing}
+        # A Druid task lost with its indexer is submitted again, as the job's next attempt; a retried operation
+        # (compaction, retraction: nothing to validate) goes straight back to waiting for a Druid slot.
+        sources |= {JobState.indexing, JobState.failed}
     return frozenset(sources)
+
+
+class JobKind(StrEnum):
+    """What a job does: bring a file's rows into Druid, or an operation on rows already there. Every kind rides the
+    same machinery (states, events, cancel, retry, Druid slot limits); the operations start at `submitting`."""
+
+    ingest = "ingest"
+    compaction = "compaction"  # rewrite a datasource's fragmented time chunks into fewer segments
+    retraction = "retraction"  # remove exactly one ingest job's rows (reindex its days without them)
 
 
 class Priority(IntEnum):

@@ -24,13 +24,15 @@ from backend.api.schemas import (
     RowErrorOut,
 )
 from backend.db import jobs_repository, row_errors_repository
-from backend.db.job_document import fetch_job_document
+from backend.db.job_document import INTERNAL_OPERATION_KEY, fetch_job_document
 from backend.db.models import Job
 from backend.druid.overlord import OverlordClient
+from backend.druid.sql import BrokerSqlClient
 from backend.errors import ErrorCode, IngestError
 from backend.pipeline.job_actions import cancel_job, retry_job
+from backend.pipeline.operations_intake import request_retraction
 from backend.storage import keys
-from backend.vocabulary import JobState, Role
+from backend.vocabulary import JobKind, JobState, Role
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 _NOT_FOUND: dict[int | str, dict[str, object]] = {404: {"model": ErrorBody}}
@@ -39,6 +41,7 @@ _NOT_FOUND: dict[int | str, dict[str, object]] = {404: {"model": ErrorBody}}
 def summary(job: Job) -> JobSummary:
     return JobSummary(
         job_id=job.id,
+        kind=job.kind,
         state=job.state,
         code=job.code,
         message=job.message,
@@ -61,6 +64,10 @@ def summary(job: Job) -> JobSummary:
         created_at=job.created_at,
         updated_at=job.updated_at,
         finished_at=job.finished_at,
+        retraction_of=job.target_job_id,
+        retracted_by=job.retracted_by,
+        operation=None if job.operation is None else {
+            key: value for key, value in job.operation.items() if key != INTERNAL_OPERATION_KEY},
     )
 
 
@@ -75,6 +82,7 @@ def _job_or_404(session: SessionDep, job_id: uuid.UUID) -> Job:
 def list_jobs(
     session: SessionDep,
     state: Annotated[JobState | None, Query()] = None,
+    kind: Annotated[JobKind | None, Query(description="Only jobs of this kind")] = None,
     datasource: Annotated[
         str | None, Query(max_length=DATASOURCE_NAME_MAX, pattern=NO_CONTROL_CHARACTERS)
     ] = None,
@@ -83,7 +91,7 @@ def list_jobs(
     caller: Principal | None = requires(SIGNED_IN),
 ) -> JobList:
     total, jobs = jobs_repository.list_jobs(session, state=state, datasource=datasource, limit=limit, offset=offset,
-                                            readable=readable_by(caller))
+                                            readable=readable_by(caller), kind=kind)
     return JobList(total=total, items=[summary(job) for job in jobs])
 
 
@@ -115,6 +123,23 @@ def cancel(request: Request, session: SessionDep, settings: SettingsDep, job_id:
 def retry(request: Request, session: SessionDep, job_id: uuid.UUID,
           caller: Principal | None = requires(on_job(Role.upload), action="job.retry")) -> JobSummary:
     return summary(retry_job(session, job_id, actor_of(request, caller)))
+
+
+@router.post(
+    "/{job_id}/retract", response_model=JobSummary, status_code=202,
+    responses={**_NOT_FOUND, 409: {"model": ErrorBody}},
+    summary="Remove exactly this ingest job's rows from Druid, as a retraction job; 409 if it cannot be retracted",
+    description=(
+        "Starts a job of kind `retraction` that reindexes the periods the job's rows span from Druid itself without "
+        "them, and succeeds only when Druid SQL counts 0 rows of the job there and every other row still there. "
+        "The ingest job is then marked `retracted_by` it. 409 when the job is not a succeeded ingest job, was "
+        "retracted (or is being retracted) already, has no rows left in Druid (a later replace removed them), or "
+        "while another job rewrites periods of its datasource (a compaction, a retraction, a replace upload)."),
+)
+def retract(request: Request, session: SessionDep, settings: SettingsDep, job_id: uuid.UUID,
+            caller: Principal | None = requires(on_job(Role.manage), action="job.retract")) -> JobSummary:
+    broker = BrokerSqlClient(settings.druid_broker_url, settings.druid_request_timeout_s)
+    return summary(request_retraction(session, job_id, actor_of(request, caller), broker))
 
 
 @router.get(

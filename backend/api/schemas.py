@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from backend.pipeline.intake import AcceptedUpload
-from backend.vocabulary import JobState, Mode, OnInvalid
+from backend.vocabulary import JobKind, JobState, Mode, OnInvalid
 
 # The names of backend.vocabulary.Priority, highest first (a unit test holds the two together): what clients send
 # and see, and what the jobs table stores.
@@ -68,6 +68,8 @@ class JobEventOut(BaseModel):
 
 class JobSummary(BaseModel):
     job_id: uuid.UUID
+    kind: JobKind = Field(description="ingest (a file's rows into Druid), compaction or retraction (operations on "
+                                      "rows already in Druid)")
     state: JobState
     code: str | None
     message: str | None
@@ -90,6 +92,11 @@ class JobSummary(BaseModel):
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None
+    retraction_of: uuid.UUID | None = Field(description="A retraction's ingest job")
+    retracted_by: uuid.UUID | None = Field(description="On an ingest job: the retraction that removed its rows")
+    operation: dict[str, Any] | None = Field(
+        description="A compaction's or retraction's parameters and what it measured: the interval, rows and "
+                    "segments before and after (compaction), the target's and the other rows (retraction)")
 
 
 class JobDetail(JobSummary):

@@ -12,7 +12,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from backend.db.models import Datasource, Job, SchemaVersion
-from backend.vocabulary import JobState
+from backend.vocabulary import JobKind, JobState
 
 _REGISTRY_LOCK = 0x72656769  # "regi": shared by every process
 
@@ -128,9 +128,10 @@ def datasource_names(session: Session) -> Sequence[str]:
 
 
 def job_counts(session: Session, name: str | None = None) -> dict[str, JobCounts]:
-    """Jobs per datasource by state, and when its last successful ingest finished."""
+    """Jobs per datasource by state, and when its last successful ingest finished (an upload's, not an operation's)."""
     query = (
-        select(Job.datasource, Job.state, func.count(), func.max(Job.finished_at))
+        select(Job.datasource, Job.state, func.count(),
+               func.max(Job.finished_at).filter(Job.kind == JobKind.ingest))
         .group_by(Job.datasource, Job.state)
     )
     if name is not None:

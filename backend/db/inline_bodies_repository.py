@@ -71,7 +71,7 @@ WITH ds AS (
 ), earlier AS (
     SELECT 1 FROM jobs
     WHERE NOT %(force)s AND datasource = %(datasource)s AND sha256 = %(sha256)s
-      AND state NOT IN ('{JobState.failed.value}', '{JobState.cancelled.value}')
+      AND state NOT IN ('{JobState.failed.value}', '{JobState.cancelled.value}') AND retracted_by IS NULL
     LIMIT 1
 ), job AS (
     INSERT INTO jobs (id, datasource, schema_version, filename, format, size_bytes, sha256, raw_key, priority,

@@ -17,12 +17,14 @@ from typing import Any
 import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
+# What an operation keeps for itself (the segments a compaction replaces, to see them go), not shown to clients.
+INTERNAL_OPERATION_KEY = "segment_ids_before"
 # Instants as RFC 3339 in UTC with a `Z`, whatever the session's time zone.
 _ISO = "to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
 _JOB_DOCUMENT_SQL = f"""
 SELECT json_build_object(
-    'job_id', j.id, 'state', j.state, 'code', j.code, 'message', j.message,
+    'job_id', j.id, 'kind', j.kind, 'state', j.state, 'code', j.code, 'message', j.message,
     'datasource', j.datasource, 'schema_version', j.schema_version, 'filename', j.filename, 'format', j.format,
     'size_bytes', j.size_bytes, 'sha256', j.sha256, 'priority', j.priority,
     'options', json_build_object('on_invalid', j.on_invalid, 'mode', j.mode),
@@ -31,6 +33,8 @@ SELECT json_build_object(
     'druid_rows', j.druid_rows, 'attempt', j.attempt,
     'created_at', {_ISO.format(column="j.created_at")}, 'updated_at', {_ISO.format(column="j.updated_at")},
     'finished_at', {_ISO.format(column="j.finished_at")},
+    'retraction_of', j.target_job_id, 'retracted_by', j.retracted_by,
+    'operation', j.operation - '{INTERNAL_OPERATION_KEY}',
     'events', COALESCE(
         (SELECT json_agg(json_build_object(
                     'state', e.state, 'at', {_ISO.format(column="e.at")}, 'message', e.message,

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from backend.db.events_repository import add_event, storable
 from backend.db.models import InlineBody, Job, JobEvent
-from backend.vocabulary import TERMINAL_STATES, JobState, allowed_sources
+from backend.vocabulary import TERMINAL_STATES, JobKind, JobState, Mode, allowed_sources
 
 
 def add_job(session: Session, job: Job, message: str, details: dict[str, Any]) -> None:
@@ -31,7 +31,7 @@ def get_job(session: Session, job_id: uuid.UUID, *, for_update: bool = False) ->
 
 def list_jobs(
     session: Session, *, state: JobState | None, datasource: str | None, limit: int, offset: int,
-    readable: frozenset[str] | None = None,
+    readable: frozenset[str] | None = None, kind: JobKind | None = None,
 ) -> tuple[int, Sequence[Job]]:
     """`readable`: only jobs of these datasources (the caller's); None: every job."""
     query = select(Job)
@@ -39,6 +39,8 @@ def list_jobs(
         query = query.where(Job.datasource.in_(sorted(readable)))
     if state:
         query = query.where(Job.state == state)
+    if kind:
+        query = query.where(Job.kind == kind)
     if datasource:
         query = query.where(Job.datasource == datasource)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
@@ -47,14 +49,44 @@ def list_jobs(
 
 
 def find_by_sha256(session: Session, datasource: str, sha256: str) -> Job | None:
-    """The earliest job that holds these bytes for this datasource and did not fail or get cancelled."""
+    """The earliest job that holds these bytes for this datasource and did not fail, get cancelled or retracted."""
     return session.scalars(
         select(Job)
-        .where(Job.datasource == datasource, Job.sha256 == sha256,
-               Job.state.not_in([JobState.failed, JobState.cancelled]))
+        .where(Job.datasource == datasource, Job.sha256 == sha256, Job.kind == JobKind.ingest,
+               Job.state.not_in([JobState.failed, JobState.cancelled]), Job.retracted_by.is_(None))
         .order_by(Job.created_at)
         .limit(1)
     ).first()
+
+
+def unfinished_rewrite(session: Session, datasource: str, *, replaces_too: bool,
+                       exclude: uuid.UUID | None = None) -> Job | None:
+    """The oldest unfinished job that rewrites periods of the datasource: an operation (compaction, retraction)
+    and, with `replaces_too`, a replace upload. None when there is none."""
+    rewrites = (Job.kind != JobKind.ingest) | (Job.mode == Mode.REPLACE) if replaces_too else Job.kind != JobKind.ingest
+    query = select(Job).where(Job.datasource == datasource, Job.state.not_in(sorted(TERMINAL_STATES)), rewrites)
+    if exclude is not None:
+        query = query.where(Job.id != exclude)
+    return session.scalars(query.order_by(Job.created_at).limit(1)).first()
+
+
+def pending_retraction(session: Session, target: uuid.UUID) -> Job | None:
+    """A retraction of `target` that has not ended, or succeeded (failed and cancelled ones leave the rows)."""
+    return session.scalars(
+        select(Job).where(Job.target_job_id == target, Job.kind == JobKind.retraction,
+                          Job.state.not_in([JobState.failed, JobState.cancelled, JobState.rejected]))
+        .order_by(Job.created_at).limit(1)).first()
+
+
+def mark_retracted(session: Session, job_id: uuid.UUID, by: uuid.UUID) -> None:
+    """Record on an ingest job the retraction that removed its rows (with an event in its history)."""
+    job = session.get(Job, job_id, with_for_update=True)
+    if job is None:
+        return
+    job.retracted_by = by
+    job.updated_at = func.now()
+    add_event(session, job_id, job.state, f"Retracted by job {by}: its rows are no longer in Druid",
+              {"retracted_by": str(by)})
 
 
 def transition(

@@ -28,7 +28,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, INET, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db.base import Base
-from backend.vocabulary import TERMINAL_STATES, JobState, Mode, OnInvalid, Priority, Role
+from backend.vocabulary import TERMINAL_STATES, JobKind, JobState, Mode, OnInvalid, Priority, Role
 
 
 def _pg_enum(enum: type[PyEnum], name: str, *, by_name: bool = False) -> Enum:
@@ -42,6 +42,7 @@ JOB_STATE = _pg_enum(JobState, "job_state")
 JOB_PRIORITY = _pg_enum(Priority, "job_priority", by_name=True)
 ON_INVALID = _pg_enum(OnInvalid, "on_invalid")
 INGEST_MODE = _pg_enum(Mode, "ingest_mode")
+JOB_KIND = _pg_enum(JobKind, "job_kind")  # created by migration 0008
 # The predicate of the queue's partial index (and the health and metrics queries that count unfinished jobs).
 UNFINISHED = "state NOT IN (" + ", ".join(f"'{s.value}'" for s in sorted(TERMINAL_STATES)) + ")"
 
@@ -85,9 +86,12 @@ class Job(Base):
         Index("ix_jobs_ready", "datasource", "ready_at",
               postgresql_where="state = 'submitting' AND druid_task_id IS NULL"),
         Index("ix_jobs_druid_task_id", "druid_task_id", postgresql_where="druid_task_id IS NOT NULL"),
+        Index("ix_jobs_kind_created_at", "kind", "created_at"),
+        Index("ix_jobs_target_job_id", "target_job_id", postgresql_where="target_job_id IS NOT NULL"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    kind: Mapped[JobKind] = mapped_column(JOB_KIND, default=JobKind.ingest, server_default="ingest")
     datasource: Mapped[str] = mapped_column(ForeignKey("datasources.name"))
     schema_version: Mapped[int] = mapped_column(Integer)
     filename: Mapped[str] = mapped_column(Text)
@@ -116,6 +120,11 @@ class Job(Base):
     ready_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     staged_format: Mapped[str | None] = mapped_column(String(8))
     druid_solo: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    # A retraction's ingest job; on an ingest job, the retraction that removed its rows.
+    target_job_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("jobs.id"))
+    retracted_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("jobs.id"))
+    # An operation's parameters and what it measured (backend.pipeline.druid_operations).
+    operation: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     code: Mapped[str | None] = mapped_column(String(64))
     message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

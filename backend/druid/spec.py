@@ -152,7 +152,7 @@ def build_index_parallel_spec(
     keep_only=(column, values) ingests only the rows whose string `column` holds one of `values` (a staged object
     may carry the rows of jobs that ride other tasks; Druid counts the others as thrown away).
     """
-    _check_task_id(task_id)
+    check_task_id(task_id)
     if not input_uris:
         raise ValueError("input_uris is empty: nothing to ingest")
     not_s3 = [uri for uri in input_uris if not uri.startswith("s3://")]
@@ -222,7 +222,7 @@ def _extension(uri: str) -> str:
     return name[name.rfind("."):] if "." in name else ""
 
 
-def _check_task_id(task_id: str) -> None:
+def check_task_id(task_id: str) -> None:
     if not task_id or "/" in task_id or task_id.startswith(".") or len(task_id) > _MAX_TASK_ID_LENGTH:
         raise ValueError(
             f"Druid task id {task_id!r} must be 1-{_MAX_TASK_ID_LENGTH} characters, without '/', not starting with '.'"

@@ -29,6 +29,7 @@ from backend.errors import ErrorCode, IngestError, first_line
 from backend.pipeline.context import LeaseLost, StepContext
 from backend.pipeline.datasources import job_datasource
 from backend.pipeline.lineage import LINEAGE_COLUMN
+from backend.pipeline.replace_impact import replace_impact
 from backend.vocabulary import TERMINAL_STATES, JobState, Mode
 
 PROGRESS_SUBMITTED = 75
@@ -81,7 +82,7 @@ def run_task(run: TaskRun) -> None:
         members = _submit(run, members)
         if not members:
             return
-    status = _wait_for_completion(ctx, task_id)
+    status = wait_for_completion(ctx, task_id)
     report = ctx.overlord.task_report(task_id) or {}
     stats = build_segments_stats(report) if report else None
     members = run.held_members()
@@ -126,6 +127,9 @@ def _submit(run: TaskRun, members: list[Job]) -> list[Job]:
             extra_string_dimensions=[LINEAGE_COLUMN],
             keep_only=(LINEAGE_COLUMN, [str(job.id) for job in riding]),
         )
+        if first.mode == Mode.REPLACE and first.replace_intervals:
+            impact, details = replace_impact(ctx.broker, registered, list(first.replace_intervals))
+            ctx.add_event(first.id, JobState.submitting, impact, details)
         ctx.check_lease()
         ctx.overlord.submit_task(spec)
         layout = registered.schema.partitioning
@@ -291,7 +295,7 @@ def _end_member(ctx: StepContext, job: Job, error: IngestError) -> None:
                        code=error.code.value, message=error.message)
 
 
-def _wait_for_completion(ctx: StepContext, task_id: str) -> TaskStatus:
+def wait_for_completion(ctx: StepContext, task_id: str) -> TaskStatus:
     settings = ctx.settings
     deadline = time.monotonic() + settings.druid_task_timeout_s
     delay = settings.druid_poll_initial_s

@@ -12,8 +12,9 @@ from backend.db import druid_tasks_repository, jobs_repository
 from backend.db.models import Job
 from backend.druid.overlord import OverlordClient, TaskStatus
 from backend.errors import ErrorCode, IngestError
+from backend.pipeline.operations_intake import refuse_unretractable, refuse_while_rewritten
 from backend.pipeline.registry import live_datasource
-from backend.vocabulary import TERMINAL_STATES, Actor, JobState
+from backend.vocabulary import TERMINAL_STATES, Actor, JobKind, JobState
 
 
 def _job(session: Session, job_id: uuid.UUID) -> Job:
@@ -108,6 +109,8 @@ def retry_job(session: Session, job_id: uuid.UUID, actor: Actor) -> Job:
         )
     live_datasource(session, job.datasource)  # a deleted datasource takes no more data, retries included
     attempt = job.attempt + 1
+    if job.kind is not JobKind.ingest:
+        return _retry_operation(session, job, attempt, actor)
     moved = jobs_repository.transition(
         session, job_id, JobState.queued, f"Retry requested: attempt {attempt} starts from the stored upload",
         details={"attempt": attempt, "previous_code": job.code, "previous_task": job.druid_task_id},
@@ -118,5 +121,28 @@ def retry_job(session: Session, job_id: uuid.UUID, actor: Actor) -> Job:
     if not moved:
         raise IngestError(ErrorCode.conflict, "The job changed state while being retried; look again.")
     audit.add(session, actor, "job.retry", str(job_id), details={"datasource": job.datasource, "attempt": attempt})
+    session.refresh(job)
+    return job
+
+
+def _retry_operation(session: Session, job: Job, attempt: int, actor: Actor) -> Job:
+    """A compaction or retraction has nothing to validate: its next attempt waits for a Druid slot at once, and
+    measures the period again before it submits. The checks of a new request apply again (another operation may
+    have started meanwhile, or the rows have been retracted by another job)."""
+    live_datasource(session, job.datasource, for_update=True)
+    refuse_while_rewritten(session, job.datasource, replaces_too=job.kind is JobKind.retraction, retrying=job.id)
+    if job.kind is JobKind.retraction and job.target_job_id is not None:
+        target = jobs_repository.get_job(session, job.target_job_id, for_update=True)
+        if target is not None:
+            refuse_unretractable(session, target, retrying=job.id)
+    moved = jobs_repository.transition(
+        session, job.id, JobState.submitting, f"Retry requested: attempt {attempt} waits for a Druid slot",
+        details={"attempt": attempt, "previous_code": job.code, "previous_task": job.druid_task_id},
+        attempt=attempt, code=None, message=None, progress=0, druid_task_id=None, druid_row_stats=None,
+        finished_at=None, lease_owner=None, lease_expires_at=None,
+    )
+    if not moved:
+        raise IngestError(ErrorCode.conflict, "The job changed state while being retried; look again.")
+    audit.add(session, actor, "job.retry", str(job.id), details={"datasource": job.datasource, "attempt": attempt})
     session.refresh(job)
     return job

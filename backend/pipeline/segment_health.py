@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from backend.db.session import session_scope
+from backend.druid.period_rows import segments_text
 from backend.druid.segments import Segment, served_segments
 from backend.druid.sql import BrokerSqlClient
 from backend.errors import ErrorCode, IngestError
@@ -72,15 +73,16 @@ def by_chunk(segments: list[Segment], target_rows: int = TARGET_ROWS_PER_SEGMENT
     return out
 
 
-def segment_health(name: str, start: datetime | None, end: datetime | None) -> SegmentHealth:
+def segment_health(name: str, start: datetime | None, end: datetime | None,
+                   target_rows_per_segment: int | None = None) -> SegmentHealth:
     """The datasource's segments in [start, end) (all of them by default); a deleted datasource's too (its rows
-    stay in Druid)."""
+    stay in Druid). Chunks are judged against `target_rows_per_segment` when given (a compaction's own)."""
     with session_scope() as session:
         row = existing_datasource(session, name)
         # The target the current version declares (its partitioning's, or Druid's default for hashed by shard count).
         layout = job_datasource(name, row.current_schema_version).schema.partitioning
         druid_datasource = row.druid_datasource
-    target_rows = layout.target_rows_per_segment or TARGET_ROWS_PER_SEGMENT
+    target_rows = target_rows_per_segment or layout.target_rows_per_segment or TARGET_ROWS_PER_SEGMENT
     if start is not None and end is not None and start >= end:
         raise IngestError(ErrorCode.invalid_field, "`from` must be before `to`.", {"field": "from"})
     settings = get_settings()
@@ -95,10 +97,6 @@ def segment_health(name: str, start: datetime | None, end: datetime | None) -> S
 
 
 def _iso(at: datetime | None, default: str) -> str:
-    # sys.segments holds chunk bounds as text, ISO-8601 UTC with milliseconds: compared as text, so written alike.
     if at is None:
         return default
-    utc = at.astimezone(UTC) if at.tzinfo is not None else at.replace(tzinfo=UTC)
-    # Four-digit years by hand: strftime writes year 999 as "999", which sorts after "2025" as text.
-    return (f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}."
-            f"{utc.microsecond // 1000:03d}Z")
+    return segments_text(at if at.tzinfo is not None else at.replace(tzinfo=UTC))

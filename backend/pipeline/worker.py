@@ -43,13 +43,14 @@ from backend.pipeline.coalesce import CoalescePolicy, PlannedTask, plan_tasks
 from backend.pipeline.context import LeaseLost, StepContext
 from backend.pipeline.cpu_pool import CpuPool
 from backend.pipeline.datasources import keep_registering
+from backend.pipeline.druid_operations import run_operation
 from backend.pipeline.druid_task import TaskRun, run_task, shared_task_id, solo_task_id
 from backend.pipeline.janitor import sweep_storage
 from backend.pipeline.record_batch import MAX_JOBS
 from backend.pipeline.retry import RetryPolicy, is_transient
 from backend.settings import Settings
 from backend.storage.object_store import ObjectStore
-from backend.vocabulary import TERMINAL_STATES, JobState
+from backend.vocabulary import TERMINAL_STATES, JobKind, JobState
 
 log = logging.getLogger("backend.worker")
 
@@ -305,8 +306,11 @@ class Worker:
         held: list[uuid.UUID] = []
 
         def step() -> bool:
-            held[:] = [job.id for job in run.held_members()]
-            if held:
+            members = run.held_members()
+            held[:] = [job.id for job in members]
+            if members and members[0].kind is not JobKind.ingest:
+                run_operation(run)  # a compaction or retraction: one job, to its end
+            elif members:
                 run_task(run)  # to the members' ends, or back to submitting (sent again in another task)
             return False
 

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from backend.settings import REPO_ROOT, Settings
-from backend.vocabulary import JobState, Mode, OnInvalid, Priority
+from backend.vocabulary import JobKind, JobState, Mode, OnInvalid, Priority
 from tests.database import ensure_test_database
 
 
@@ -35,6 +35,7 @@ def test_enum_types_hold_the_vocabulary(settings: Settings, stack_up: None) -> N
     assert _enum_values(conninfo, "job_state") == [s.value for s in JobState]
     assert _enum_values(conninfo, "on_invalid") == [o.value for o in OnInvalid]
     assert _enum_values(conninfo, "ingest_mode") == [m.value for m in Mode]
+    assert _enum_values(conninfo, "job_kind") == [k.value for k in JobKind]
     # Declaration order is sort order: the queue's ORDER BY priority DESC takes HIGH first.
     assert _enum_values(conninfo, "job_priority") == [p.name for p in sorted(Priority)]
 

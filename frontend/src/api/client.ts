@@ -7,6 +7,7 @@ import {
   type CompatibilityMode,
   type DatasourceIn,
   type DatasourcePatch,
+  type JobKind,
   type JobState,
   type SchemaChange,
   type SchemaDefinitionIn,
@@ -207,6 +208,7 @@ export async function answer<T>(call: Promise<{ data?: T; error?: unknown; respo
 
 export interface JobListParams {
   state?: JobState | '';
+  kind?: JobKind | '';
   datasource?: string;
   limit: number;
   offset: number;
@@ -273,14 +275,20 @@ export const api = {
         signal,
       }),
     ),
-  jobs: ({ state, datasource, limit, offset }: JobListParams, signal?: AbortSignal) =>
+  jobs: ({ state, kind, datasource, limit, offset }: JobListParams, signal?: AbortSignal) =>
     answer(
       http.GET('/api/v1/jobs', {
         // An empty filter is no filter: leave it out of the query rather than send `state=`.
-        params: { query: { state: state || undefined, datasource: datasource || undefined, limit, offset } },
+        params: {
+          query: { state: state || undefined, kind: kind || undefined, datasource: datasource || undefined, limit, offset },
+        },
         signal,
       }),
     ),
+  /** 202 with the new retraction job. */
+  retractJob: (id: string) => answer(http.POST('/api/v1/jobs/{job_id}/retract', { params: { path: { job_id: id } } })),
+  /** 202 with the new compaction job of the datasource's fragmented chunks. */
+  compact: (name: string) => answer(http.POST('/api/v1/datasources/{name}/compact', { params: byName(name), body: {} })),
   job: (id: string, signal?: AbortSignal) =>
     answer(http.GET('/api/v1/jobs/{job_id}', { params: { path: { job_id: id } }, signal })),
   errors: (id: string, limit: number, offset: number, signal?: AbortSignal) =>

@@ -15,6 +15,8 @@ export type JobSummary = Schemas['JobSummary'];
 export type JobList = Schemas['JobList'];
 export type JobEvent = Schemas['JobEventOut'];
 export type JobState = Schemas['JobState'];
+/** ingest (a file's rows into Druid), compaction, retraction (operations on rows already there). */
+export type JobKind = Schemas['JobKind'];
 export type JobOptions = Schemas['JobOptions'];
 export type OnInvalid = Schemas['OnInvalid'];
 export type IngestMode = Schemas['Mode'];
@@ -106,6 +108,23 @@ export const TERMINAL_STATES: readonly JobState[] = JOB_STATES.filter((state) =>
 
 export function isJobState(value: unknown): value is JobState {
   return typeof value === 'string' && Object.hasOwn(IS_TERMINAL, value);
+}
+
+/** Every job kind with how the page names it; `satisfies` makes a kind added on the server fail typecheck here. */
+const KIND_LABELS = {
+  ingest: 'Upload',
+  compaction: 'Compaction',
+  retraction: 'Retraction',
+} as const satisfies Record<JobKind, string>;
+
+export const JOB_KINDS = Object.keys(KIND_LABELS) as readonly JobKind[];
+
+export function isJobKind(value: unknown): value is JobKind {
+  return typeof value === 'string' && Object.hasOwn(KIND_LABELS, value);
+}
+
+export function kindLabel(kind: JobKind): string {
+  return KIND_LABELS[kind];
 }
 
 export function isTerminal(state: JobState): boolean {

@@ -47,6 +47,7 @@ export function event(state: JobState, at: string, message = ''): JobEvent {
 export function makeJob(overrides: Partial<Job> = {}): Job {
   return {
     job_id: '3f1c2a9e-0b7d-4c55-9a1e-2d6f8b7c4e10',
+    kind: 'ingest',
     state: 'succeeded',
     code: null,
     message: null,
@@ -69,6 +70,9 @@ export function makeJob(overrides: Partial<Job> = {}): Job {
     created_at: '2026-01-10T10:00:00Z',
     updated_at: '2026-01-10T10:01:00Z',
     finished_at: '2026-01-10T10:01:00Z',
+    retraction_of: null,
+    retracted_by: null,
+    operation: null,
     events: [
       event('queued', '2026-01-10T10:00:00Z', 'File stored'),
       event('validating', '2026-01-10T10:00:01Z'),

@@ -147,6 +147,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/datasources/{name}/compact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Compact the datasource's fragmented time chunks, as a job of kind `compaction`
+         * @description Finds the fragmented chunks in the window (as `GET .../segments` judges them, against the target given or the schema version's), and starts a job that submits one Druid `compact` task from the first of them to the end of the last, laid out as the schema version declares. The job succeeds once Druid serves the period from the new segments with the same rows; its `operation` holds the segment count before and after. 409 when no chunk is fragmented, or while another compaction or retraction of the datasource is unfinished.
+         */
+        post: operations["compact_api_v1_datasources__name__compact_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/datasources/{name}/grants": {
         parameters: {
             query?: never;
@@ -387,6 +407,26 @@ export interface paths {
         get: operations["get_rejects_api_v1_jobs__job_id__rejects_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/{job_id}/retract": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Remove exactly this ingest job's rows from Druid, as a retraction job; 409 if it cannot be retracted
+         * @description Starts a job of kind `retraction` that reindexes the periods the job's rows span from Druid itself without them, and succeeds only when Druid SQL counts 0 rows of the job there and every other row still there. The ingest job is then marked `retracted_by` it. 409 when the job is not a succeeded ingest job, was retracted (or is being retracted) already, has no rows left in Druid (a later replace removed them), or while another job rewrites periods of its datasource (a compaction, a retraction, a replace upload).
+         */
+        post: operations["retract_api_v1_jobs__job_id__retract_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -746,6 +786,24 @@ export interface components {
             min?: unknown;
             /** Nulls */
             nulls: number;
+        };
+        /** CompactIn */
+        CompactIn: {
+            /**
+             * From
+             * @description Chunks ending after this instant (RFC 3339)
+             */
+            from?: string | null;
+            /**
+             * Target Rows Per Segment
+             * @description Rows per segment to compact to; the schema version's partitioning target by default
+             */
+            target_rows_per_segment?: number | null;
+            /**
+             * To
+             * @description Chunks starting before this instant (RFC 3339)
+             */
+            to?: string | null;
         };
         /** CompatibilityCheck */
         CompatibilityCheck: {
@@ -1153,8 +1211,17 @@ export interface components {
              * Format: uuid
              */
             job_id: string;
+            /** @description ingest (a file's rows into Druid), compaction or retraction (operations on rows already in Druid) */
+            kind: components["schemas"]["JobKind"];
             /** Message */
             message: string | null;
+            /**
+             * Operation
+             * @description A compaction's or retraction's parameters and what it measured: the interval, rows and segments before and after (compaction), the target's and the other rows (retraction)
+             */
+            operation: {
+                [key: string]: unknown;
+            } | null;
             options: components["schemas"]["JobOptions"];
             /**
              * Priority
@@ -1163,6 +1230,16 @@ export interface components {
             priority: "HIGH" | "MEDIUM" | "LOW";
             /** Progress */
             progress: number;
+            /**
+             * Retracted By
+             * @description On an ingest job: the retraction that removed its rows
+             */
+            retracted_by: string | null;
+            /**
+             * Retraction Of
+             * @description A retraction's ingest job
+             */
+            retraction_of: string | null;
             /** Rows Invalid */
             rows_invalid: number | null;
             /** Rows Total */
@@ -1200,6 +1277,13 @@ export interface components {
             message: string;
             state: components["schemas"]["JobState"];
         };
+        /**
+         * JobKind
+         * @description What a job does: bring a file's rows into Druid, or an operation on rows already there. Every kind rides the
+         *     same machinery (states, events, cancel, retry, Druid slot limits); the operations start at `submitting`.
+         * @enum {string}
+         */
+        JobKind: "ingest" | "compaction" | "retraction";
         /** JobList */
         JobList: {
             /** Items */
@@ -1252,8 +1336,17 @@ export interface components {
              * Format: uuid
              */
             job_id: string;
+            /** @description ingest (a file's rows into Druid), compaction or retraction (operations on rows already in Druid) */
+            kind: components["schemas"]["JobKind"];
             /** Message */
             message: string | null;
+            /**
+             * Operation
+             * @description A compaction's or retraction's parameters and what it measured: the interval, rows and segments before and after (compaction), the target's and the other rows (retraction)
+             */
+            operation: {
+                [key: string]: unknown;
+            } | null;
             options: components["schemas"]["JobOptions"];
             /**
              * Priority
@@ -1262,6 +1355,16 @@ export interface components {
             priority: "HIGH" | "MEDIUM" | "LOW";
             /** Progress */
             progress: number;
+            /**
+             * Retracted By
+             * @description On an ingest job: the retraction that removed its rows
+             */
+            retracted_by: string | null;
+            /**
+             * Retraction Of
+             * @description A retraction's ingest job
+             */
+            retraction_of: string | null;
             /** Rows Invalid */
             rows_invalid: number | null;
             /** Rows Total */
@@ -2629,6 +2732,86 @@ export interface operations {
             };
         };
     };
+    compact_api_v1_datasources__name__compact_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CompactIn"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobSummary"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_grants_api_v1_datasources__name__grants_get: {
         parameters: {
             query?: never;
@@ -3348,6 +3531,8 @@ export interface operations {
         parameters: {
             query?: {
                 state?: components["schemas"]["JobState"] | null;
+                /** @description Only jobs of this kind */
+                kind?: components["schemas"]["JobKind"] | null;
                 datasource?: string | null;
                 limit?: number;
                 offset?: number;
@@ -3532,6 +3717,55 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    retract_api_v1_jobs__job_id__retract_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobSummary"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,4 +1,4 @@
-import { fireEvent, screen, within } from '@testing-library/react';
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import type { DatasourceDetail, SchemaChange } from '../../api/models';
@@ -63,6 +63,9 @@ function serve(answers: Record<string, (request: Request) => Response | Promise<
     ...route(`${BASE}/grants/bo`, () => json({ datasource: 'web_events', username: 'bo', role: 'read' })),
     ...route(`${BASE}/grants/ana`, () => new Response(null, { status: 204 })),
     ...route(`${BASE}/segments`, () => json(SEGMENTS)),
+    ...route(`${BASE}/compact`, () =>
+      json(makeJob({ job_id: 'c0ffee00-0000-4000-8000-000000000001', kind: 'compaction', state: 'submitting' }), 202),
+    ),
     ...route(`${BASE}/auto-compaction`, async (request) => {
       const enabled = request?.method === 'PUT' ? ((await request.clone().json()) as { enabled: boolean }).enabled : false;
       return json({
@@ -366,6 +369,14 @@ describe('<DatasourcePage>', () => {
     expect(screen.getByText(/1 fragmented/)).toBeInTheDocument();
     const table = screen.getByRole('table', { name: /Fragmented time chunks of web_events/ });
     expect(within(table).getByRole('cell', { name: '2025-03-02' })).toBeInTheDocument();
+  });
+
+  it('compacts the fragmented chunks on request and goes to the compaction job', async () => {
+    const { sent } = serve();
+    await open();
+    await userEvent.click(await screen.findByRole('button', { name: 'Compact the fragmented chunk' }));
+    await waitFor(() => expect(window.location.pathname).toBe('/jobs/c0ffee00-0000-4000-8000-000000000001'));
+    expect(sent.filter((s) => s.path.endsWith('/compact')).map((s) => [s.method, s.body])).toEqual([['POST', {}]]);
   });
 
   it('an unknown name: says so', async () => {

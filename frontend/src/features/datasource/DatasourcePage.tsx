@@ -101,7 +101,7 @@ export function DatasourcePage({ name }: { name: string }) {
 
       <section className="panel" aria-labelledby="segments-title">
         <h2 id="segments-title">Segments in Druid</h2>
-        <Segments name={d.name} />
+        <Segments name={d.name} mayCompact={!d.deleted && mayManage} />
         <AutoCompaction name={d.name} mayChange={!d.deleted && mayManage} />
       </section>
 

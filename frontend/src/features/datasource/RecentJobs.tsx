@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { api } from '../../api/client';
 import { jobsPollInterval } from '../../api/polling';
+import { kindLabel } from '../../api/models';
 import { StateBadge } from '../../components/StateBadge';
 import { displayFilename } from '../../lib/display';
 import { formatAge, formatCount, formatDateTime } from '../../lib/format';
@@ -50,13 +51,15 @@ export function RecentJobs({ name }: { name: string }) {
                   <StateBadge state={job.state} />
                 </td>
                 <td className="file-cell">
+                  {job.kind !== 'ingest' && <span className="kind-tag">{kindLabel(job.kind)}</span>}
                   <Link to={jobPath(job.job_id)} title={displayFilename(job.filename).title}>
                     {displayFilename(job.filename, 60).text}
                   </Link>
+                  {job.retracted_by && <span className="muted small"> (retracted)</span>}
                 </td>
                 <td>v{job.schema_version}</td>
                 <td className="num">
-                  {formatCount(job.rows_valid)} / {formatCount(job.rows_total)}
+                  {job.kind === 'ingest' ? `${formatCount(job.rows_valid)} / ${formatCount(job.rows_total)}` : '—'}
                 </td>
                 <td>
                   <time dateTime={job.created_at} title={formatDateTime(job.created_at)}>

@@ -2,12 +2,13 @@ import { useQuery } from '@tanstack/react-query';
 import { api } from '../../api/client';
 import type { ChunkHealth } from '../../api/models';
 import { formatBytes, formatCount } from '../../lib/format';
+import { CompactNow } from './CompactNow';
 import { CHART, chartBars, chunkLabel, segmentsSummary } from './segmentsChart';
 
 const FRAGMENTED_SHOWN = 10;
 
 /** The datasource's segments in Druid per time chunk: rows as bars (coloured by verdict), segment count as dots. */
-export function Segments({ name }: { name: string }) {
+export function Segments({ name, mayCompact = false }: { name: string; mayCompact?: boolean }) {
   const segments = useQuery({
     queryKey: ['segments', name],
     queryFn: ({ signal }) => api.segments(name, signal),
@@ -31,6 +32,7 @@ export function Segments({ name }: { name: string }) {
         segment.
       </p>
       {chunks.length > 0 && <SegmentsChart chunks={chunks} />}
+      {mayCompact && fragmented.length > 0 && <CompactNow name={name} fragmented={fragmented.length} />}
       {fragmented.length > 0 && (
         <details>
           <summary>

@@ -1,7 +1,9 @@
-import { act, screen } from '@testing-library/react';
+import { act, screen, waitFor } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Job } from '../../api/models';
+import type { Job, Me } from '../../api/models';
 import { callsTo, event, json, makeJob, mockFetch, renderWithClient } from '../../test/utils';
+import { CallerContext } from '../access/me';
 import { JobPage } from './JobPage';
 
 const ID = '3f1c2a9e-0b7d-4c55-9a1e-2d6f8b7c4e10';
@@ -224,3 +226,59 @@ describe('<JobPage> timeline', () => {
   });
 });
 
+
+describe('<JobPage> undoing an upload', () => {
+  const manager: Me = { username: 'mia', display_name: '', via: 'session', is_admin: false, grants: { sales: 'manage' }, scopes: null, csrf_token: null };
+  const reader: Me = { ...manager, username: 'rita', grants: { sales: 'read' } };
+  const RETRACTION = '7d0e4b1a-5c2f-4e8b-9a6d-1f3c5e7a9b20';
+
+  function page(me: Me) {
+    return renderWithClient(
+      <CallerContext.Provider value={me}>
+        <JobPage jobId={ID} />
+      </CallerContext.Provider>,
+    );
+  }
+
+  it('retracts after asking once more, then shows the retraction job', async () => {
+    const fetchMock = mockFetch({
+      [`/api/v1/jobs/${ID}`]: () => json(succeeded),
+      [`/api/v1/jobs/${ID}/retract`]: () => json(makeJob({ job_id: RETRACTION, kind: 'retraction', state: 'submitting' }), 202),
+    });
+    const user = userEvent.setup();
+    page(manager);
+    await user.click(await screen.findByRole('button', { name: 'Retract…' }));
+    expect(callsTo(fetchMock, `/api/v1/jobs/${ID}/retract`)).toHaveLength(0);
+    await user.click(screen.getByRole('button', { name: 'Retract the rows' }));
+    await waitFor(() => expect(window.location.pathname).toBe(`/jobs/${RETRACTION}`));
+    expect(callsTo(fetchMock, `/api/v1/jobs/${ID}/retract`)).toHaveLength(1);
+  });
+
+  it('offers no retraction to a reader, nor for a job retracted already, which links to its retraction', async () => {
+    mockFetch({ [`/api/v1/jobs/${ID}`]: () => json(succeeded) });
+    const { unmount } = page(reader);
+    await screen.findByRole('heading', { name: /sales_sample/ });
+    expect(screen.queryByRole('button', { name: 'Retract…' })).not.toBeInTheDocument();
+    unmount();
+
+    mockFetch({ [`/api/v1/jobs/${ID}`]: () => json(makeJob({ retracted_by: RETRACTION })) });
+    page(manager);
+    expect(await screen.findByText('Retracted.')).toBeInTheDocument();
+    expect(screen.getByRole('link', { name: RETRACTION })).toHaveAttribute('href', `/jobs/${RETRACTION}`);
+    expect(screen.queryByRole('button', { name: 'Retract…' })).not.toBeInTheDocument();
+  });
+
+  it('shows a compaction with its figures instead of rows and a receipt', async () => {
+    const compaction = makeJob({
+      kind: 'compaction',
+      filename: 'compaction of 2018-03-07T00:00:00.000Z/2018-03-08T00:00:00.000Z',
+      operation: { interval: '2018-03-07T00:00:00.000Z/2018-03-08T00:00:00.000Z', segments_before: 20, segments_after: 1, rows_before: 1000, rows_after: 1000 },
+    });
+    mockFetch({ [`/api/v1/jobs/${ID}`]: () => json(compaction) });
+    page(manager);
+    expect(await screen.findByRole('heading', { name: 'Compaction' })).toBeInTheDocument();
+    expect(screen.getByText('20 → 1')).toBeInTheDocument();
+    expect(screen.queryByRole('heading', { name: 'Rows' })).not.toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Retract…' })).not.toBeInTheDocument();
+  });
+});

@@ -1,15 +1,18 @@
 import { useQuery } from '@tanstack/react-query';
 import { api, ApiError } from '../../api/client';
 import { jobPollInterval } from '../../api/polling';
-import { isTerminal, type Job } from '../../api/models';
+import { isTerminal, kindLabel, type Job } from '../../api/models';
 import { StateBadge } from '../../components/StateBadge';
 import { displayFilename, displayText } from '../../lib/display';
 import { formatBytes, formatCount, formatDateTime, formatDuration, humanizeKey, plural } from '../../lib/format';
-import { datasourcePath } from '../../lib/paths';
+import { datasourcePath, jobPath } from '../../lib/paths';
 import { useNow } from '../../lib/useNow';
+import { may, useCaller } from '../access/me';
 import { Link } from '../../router';
 import { druidCard } from './druid';
 import { ErrorsTable, ERRORS_SECTION_ID } from './ErrorsTable';
+import { operationFacts } from './operation';
+import { RetractAction } from './RetractAction';
 import { Receipt } from './Receipt';
 import { Timeline } from './Timeline';
 import { totalDurationMs } from './timeline';
@@ -24,6 +27,7 @@ function hasErrorReport(job: Job): boolean {
 }
 
 export function JobPage({ jobId }: { jobId: string }) {
+  const caller = useCaller();
   const job = useQuery({
     queryKey: ['job', jobId],
     queryFn: ({ signal }) => api.job(jobId, signal),
@@ -60,6 +64,9 @@ export function JobPage({ jobId }: { jobId: string }) {
   const druid = druidCard(j);
   const title = displayFilename(j.filename);
   const errorsBelow = finished && hasErrorReport(j);
+  const facts = operationFacts(j);
+  const retractable =
+    j.kind === 'ingest' && j.state === 'succeeded' && !j.retracted_by && may(caller, 'manage', j.datasource);
   return (
     <>
       <header className="job-header">
@@ -70,14 +77,36 @@ export function JobPage({ jobId }: { jobId: string }) {
           </span>
           <StateBadge state={j.state} />
         </h1>
-        <p className="muted small">
-          Job <code>{j.job_id}</code> · <Link to={datasourcePath(j.datasource)}>{j.datasource}</Link>{' '}
-          <span title={`Validated against version ${j.schema_version} of ${j.datasource}’s schema`}>v{j.schema_version}</span> ·{' '}
-          {formatBytes(j.size_bytes)}
-          {j.format && ` · ${j.format.toUpperCase()}`} · priority {j.priority.toLowerCase()} · on invalid rows:{' '}
-          {j.options.on_invalid} · {j.options.mode}
-          {j.attempt > 1 && ` · attempt ${j.attempt}`}
-        </p>
+        {j.kind === 'ingest' ? (
+          <p className="muted small">
+            Job <code>{j.job_id}</code> · <Link to={datasourcePath(j.datasource)}>{j.datasource}</Link>{' '}
+            <span title={`Validated against version ${j.schema_version} of ${j.datasource}’s schema`}>v{j.schema_version}</span> ·{' '}
+            {formatBytes(j.size_bytes)}
+            {j.format && ` · ${j.format.toUpperCase()}`} · priority {j.priority.toLowerCase()} · on invalid rows:{' '}
+            {j.options.on_invalid} · {j.options.mode}
+            {j.attempt > 1 && ` · attempt ${j.attempt}`}
+          </p>
+        ) : (
+          <p className="muted small">
+            <span className="kind-tag">{kindLabel(j.kind)}</span> job <code>{j.job_id}</code> ·{' '}
+            <Link to={datasourcePath(j.datasource)}>{j.datasource}</Link> · priority {j.priority.toLowerCase()}
+            {j.attempt > 1 && ` · attempt ${j.attempt}`}
+            {j.retraction_of && (
+              <>
+                {' '}
+                · retracts job <Link to={jobPath(j.retraction_of)}>{j.retraction_of}</Link>
+              </>
+            )}
+          </p>
+        )}
+        {j.retracted_by && (
+          <div className="notice notice-warn" role="status">
+            <p>
+              <strong>Retracted.</strong> This upload’s rows were removed from Druid by job{' '}
+              <Link to={jobPath(j.retracted_by)}>{j.retracted_by}</Link>.
+            </p>
+          </div>
+        )}
         {j.state !== 'succeeded' && (j.code || j.message) && (
           <div className={`notice ${finished ? 'notice-bad' : 'notice-info'}`} role={finished ? 'alert' : undefined}>
             {j.code && (
@@ -113,25 +142,39 @@ export function JobPage({ jobId }: { jobId: string }) {
       )}
 
       <div className="columns-2">
-        <section className="panel" aria-labelledby="rows-title">
-          <h2 id="rows-title">Rows</h2>
-          <dl className="stats">
-            <div>
-              <dt>Total</dt>
-              <dd>{formatCount(j.rows_total)}</dd>
-            </div>
-            <div>
-              <dt>Valid</dt>
-              <dd>{formatCount(j.rows_valid)}</dd>
-            </div>
-            <div>
-              <dt>Invalid</dt>
-              <dd>{formatCount(j.rows_invalid)}</dd>
-            </div>
-          </dl>
-          <h3>Receipt</h3>
-          <Receipt job={j} />
-        </section>
+        {facts.length > 0 ? (
+          <section className="panel" aria-labelledby="operation-title">
+            <h2 id="operation-title">{kindLabel(j.kind)}</h2>
+            <dl className="stats">
+              {facts.map((fact) => (
+                <div key={fact.label} className={fact.label === 'Interval' ? 'wide' : undefined}>
+                  <dt>{fact.label}</dt>
+                  <dd>{fact.value}</dd>
+                </div>
+              ))}
+            </dl>
+          </section>
+        ) : (
+          <section className="panel" aria-labelledby="rows-title">
+            <h2 id="rows-title">Rows</h2>
+            <dl className="stats">
+              <div>
+                <dt>Total</dt>
+                <dd>{formatCount(j.rows_total)}</dd>
+              </div>
+              <div>
+                <dt>Valid</dt>
+                <dd>{formatCount(j.rows_valid)}</dd>
+              </div>
+              <div>
+                <dt>Invalid</dt>
+                <dd>{formatCount(j.rows_invalid)}</dd>
+              </div>
+            </dl>
+            <h3>Receipt</h3>
+            <Receipt job={j} />
+          </section>
+        )}
 
         <section className="panel" aria-labelledby="druid-title">
           <h2 id="druid-title">Druid</h2>
@@ -165,6 +208,8 @@ export function JobPage({ jobId }: { jobId: string }) {
         </p>
         <Timeline events={j.events} finished={finished} now={now} />
       </section>
+
+      {retractable && <RetractAction job={j} />}
 
       {errorsBelow && <ErrorsTable jobId={j.job_id} rowsInvalid={j.rows_invalid} />}
     </>

@@ -7,6 +7,18 @@ export function Receipt({ job }: { job: JobSummary }) {
   const r = checkReceipt(job);
   switch (r.kind) {
     case 'match':
+      if (job.retracted_by) {
+        return (
+          <div className="receipt" data-receipt="retracted">
+            <p className="receipt-count">
+              Druid returned <strong>{formatCount(r.druidRows)}</strong> rows for this job when it succeeded.
+            </p>
+            <p>
+              <Icon name="info" /> They have since been retracted: Druid holds none of them now.
+            </p>
+          </div>
+        );
+      }
       return (
         <div className="receipt receipt-good" data-receipt="match">
           <p className="receipt-count">

@@ -24,9 +24,14 @@ export function druidCard(job: JobSummary): DruidCard {
   const hasStats = job.druid_row_stats !== null && Object.keys(job.druid_row_stats).length > 0;
   if (!job.druid_task_id) {
     if (ended) return { sent: false, note: NOTHING_SENT[job.state] ?? null };
-    return { sent: false, note: 'A Druid task starts once the rows are validated and staged.' };
+    // An operation (compaction, retraction) has nothing to validate: it only waits for a Druid slot.
+    const waitsFor = job.kind === 'ingest' ? 'the rows are validated and staged' : 'a Druid slot is free';
+    return { sent: false, note: `A Druid task starts once ${waitsFor}.` };
   }
   if (hasStats) return { sent: true, note: null };
+  if (job.kind !== 'ingest') {
+    return { sent: true, note: 'An operation reads segments, not a file: its figures, beside, are counted with Druid SQL.' };
+  }
   return {
     sent: true,
     note: ended ? 'Druid’s task reported no row stats.' : 'Row stats appear when Druid’s task reports them.',

@@ -42,3 +42,12 @@ describe('<Receipt>', () => {
     expect(screen.getByText(/Does not match the 3,000 valid rows \(fewer than expected\)/)).toBeInTheDocument();
   });
 });
+
+describe('<Receipt> of a retracted upload', () => {
+  it('says the rows were there and are gone now, not that everything validated is in Druid', () => {
+    const { container } = render(<Receipt job={makeJob({ retracted_by: '7d0e4b1a-5c2f-4e8b-9a6d-1f3c5e7a9b20' })} />);
+    expect(container.querySelector('[data-receipt]')).toHaveAttribute('data-receipt', 'retracted');
+    expect(screen.getByText(/They have since been retracted/)).toBeInTheDocument();
+    expect(screen.queryByText(/everything validated is in Druid/)).not.toBeInTheDocument();
+  });
+});

@@ -2,7 +2,7 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { api } from '../../api/client';
 import { useDatasources } from '../../api/queries';
 import { jobsPollInterval } from '../../api/polling';
-import { isJobState, JOB_STATES } from '../../api/models';
+import { isJobKind, isJobState, JOB_KINDS, JOB_STATES, kindLabel } from '../../api/models';
 import { StateBadge, stateLook } from '../../components/StateBadge';
 import { displayFilename } from '../../lib/display';
 import { formatAge, formatBytes, formatCount, formatDateTime } from '../../lib/format';
@@ -22,14 +22,16 @@ export function JobsPage() {
   const [params, setParams] = useSearchParams();
   const rawState = params.get('state') ?? '';
   const state = isJobState(rawState) ? rawState : '';
+  const rawKind = params.get('kind') ?? '';
+  const kind = isJobKind(rawKind) ? rawKind : '';
   const datasource = params.get('datasource') ?? '';
   const offset = parseOffset(params.get('offset'));
   const now = useNow(15_000);
 
   const datasources = useDatasources();
   const jobs = useQuery({
-    queryKey: ['jobs', { state, datasource, offset }],
-    queryFn: ({ signal }) => api.jobs({ state, datasource, limit: PAGE_SIZE, offset }, signal),
+    queryKey: ['jobs', { state, kind, datasource, offset }],
+    queryFn: ({ signal }) => api.jobs({ state, kind, datasource, limit: PAGE_SIZE, offset }, signal),
     placeholderData: keepPreviousData,
     refetchInterval: (query) => jobsPollInterval(query.state.data),
   });
@@ -56,6 +58,17 @@ export function JobsPage() {
             {JOB_STATES.map((s) => (
               <option key={s} value={s}>
                 {stateLook(s).label}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="filter-kind">Kind</label>
+          <select id="filter-kind" value={kind} onChange={(e) => setParams({ kind: e.target.value, offset: null })}>
+            <option value="">All kinds</option>
+            {JOB_KINDS.map((k) => (
+              <option key={k} value={k}>
+                {kindLabel(k)}
               </option>
             ))}
           </select>
@@ -91,7 +104,7 @@ export function JobsPage() {
       {jobs.isPending && <p role="status">Loading jobs…</p>}
       {jobs.isSuccess && items.length === 0 && (
         <p className="empty">
-          {state || datasource ? 'No jobs match these filters.' : 'No jobs yet.'}{' '}
+          {state || kind || datasource ? 'No jobs match these filters.' : 'No jobs yet.'}{' '}
           <Link to="/">Upload a file</Link>
         </p>
       )}
@@ -121,17 +134,19 @@ export function JobsPage() {
                     <StateBadge state={job.state} />
                   </td>
                   <td className="file-cell">
+                    {job.kind !== 'ingest' && <span className="kind-tag">{kindLabel(job.kind)}</span>}
                     <Link to={`/jobs/${encodeURIComponent(job.job_id)}`} title={displayFilename(job.filename).title}>
                       {displayFilename(job.filename, 60).text}
                     </Link>
+                    {job.retracted_by && <span className="muted small"> (retracted)</span>}
                   </td>
                   <td>
                     <Link to={datasourcePath(job.datasource)}>{job.datasource}</Link>{' '}
                     <span className="muted">v{job.schema_version}</span>
                   </td>
-                  <td className="num">{formatBytes(job.size_bytes)}</td>
+                  <td className="num">{job.kind === 'ingest' ? formatBytes(job.size_bytes) : '—'}</td>
                   <td className="num">
-                    {formatCount(job.rows_valid)} / {formatCount(job.rows_total)}
+                    {job.kind === 'ingest' ? `${formatCount(job.rows_valid)} / ${formatCount(job.rows_total)}` : '—'}
                   </td>
                   <td>
                     <time dateTime={job.created_at} title={formatDateTime(job.created_at)}>
