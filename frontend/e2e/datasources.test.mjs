@@ -160,11 +160,14 @@ describe('datasources of your own in a browser', () => {
     assert.ok((await segments.locator('svg rect.bar').count()) >= 1, 'a bar per time chunk');
     // Automatic compaction on, as the Coordinator then holds it (shown in the screenshot), and off again.
     const compaction = segments.getByRole('checkbox', { name: 'Compact automatically' });
-    await compaction.check();
+    // Clicked, not check(): the box shows what the Coordinator holds, so it changes once the answer is back.
+    await compaction.click();
     await segments.getByText(/Druid compacts this datasource automatically/).waitFor();
+    assert.ok(await compaction.isChecked(), 'checked once the Coordinator holds the config');
     await segments.screenshot({ path: screenshotPath('datasource-segments') });
-    await compaction.uncheck();
+    await compaction.click();
     await segments.getByText('Druid does not compact this datasource automatically.').waitFor();
+    assert.ok(!(await compaction.isChecked()), 'unchecked once the Coordinator holds none');
     await page.close();
   });
 
