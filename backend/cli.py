@@ -396,7 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
     openapi.add_argument("--check", action="store_true", help="fail if the file differs from what the app serves")
     graphql_schema = sub.add_parser("graphql-schema", help="write the GraphQL schema (docs/schema.graphql)")
     graphql_schema.add_argument("--out", default=str(GRAPHQL_SCHEMA))
-    graphql_schema.add_argument("--check", action="store_true", help="fail if the file differs from what the app serves")
+    graphql_schema.add_argument("--check", action="store_true", help="fail if the file differs from the app's")
     graphql_schema.set_defaults(func=cmd_graphql_schema)
     openapi.set_defaults(func=cmd_openapi)
     janitor = sub.add_parser("janitor", help="abort incomplete uploads and delete orphaned raw objects in S3")

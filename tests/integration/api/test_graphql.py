@@ -153,7 +153,7 @@ def test_fifty_jobs_with_their_events_and_errors_take_a_constant_number_of_state
     ("{ " + " ".join(f"a{i}: me {{ username }}" for i in range(21)) + " }", "aliases"),
     ("{ jobs { edges { node { errors { edges { node { a { b { c { d { e { f } } } } } } } } } } } }",
      "exceeds maximum operation depth of 10"),
-    ("{ me { " + "username " * 3100 + "} }", "3000"),
+    ("{ me { " + "a " * 3100 + "} }", "3000"),
     ('{ jobs(after: "bm90LWEtY3Vyc29y") { edges { cursor } } }', "is not a cursor of this list"),
     ('mutation { anything }', "mutation"),
 ])
