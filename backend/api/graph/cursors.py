@@ -7,7 +7,7 @@ import binascii
 import uuid
 from datetime import datetime
 
-from graphql import GraphQLError
+from backend.api.graph.errors import bad_input
 
 
 def _encode(text: str) -> str:
@@ -21,7 +21,7 @@ def _decode(cursor: str, kind: str) -> list[str]:
         text = ""
     prefix, _, rest = text.partition(":")
     if prefix != kind or "|" not in rest:
-        raise GraphQLError("`after` is not a cursor of this list: pass an `endCursor` or `cursor` it gave.")
+        raise bad_input("`after` is not a cursor of this list: pass an `endCursor` or `cursor` it gave.")
     return rest.split("|", 1)
 
 
@@ -34,7 +34,7 @@ def read_job_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
         return datetime.fromisoformat(when), uuid.UUID(job_id)
     except ValueError:
-        raise GraphQLError("`after` is not a cursor of this list: pass an `endCursor` or `cursor` it gave.") from None
+        raise bad_input("`after` is not a cursor of this list: pass an `endCursor` or `cursor` it gave.") from None
 
 
 def error_cursor(row: int, error_id: int) -> str:
@@ -46,4 +46,4 @@ def read_error_cursor(cursor: str) -> tuple[int, int]:
     try:
         return int(row), int(error_id)
     except ValueError:
-        raise GraphQLError("`after` is not a cursor of this list: pass an `endCursor` or `cursor` it gave.") from None
+        raise bad_input("`after` is not a cursor of this list: pass an `endCursor` or `cursor` it gave.") from None

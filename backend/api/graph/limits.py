@@ -22,6 +22,8 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
+from backend.api.graph.errors import BAD_USER_INPUT
+
 MAX_DEPTH = 10
 MAX_ALIASES = 20
 MAX_TOKENS = 3000
@@ -88,5 +90,6 @@ class CostLimiter(SchemaExtension):
             if cost > MAX_COST:
                 context.pre_execution_errors = [GraphQLError(
                     f"Query cost {cost:,} is over the limit of {MAX_COST:,}: it could resolve that many objects. "
-                    "Ask for smaller pages (`first`) or fewer nested lists.", extensions={"limit": "cost"})]
+                    "Ask for smaller pages (`first`) or fewer nested lists.",
+                    extensions={"code": BAD_USER_INPUT, "limit": "cost"})]
         yield

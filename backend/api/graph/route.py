@@ -16,7 +16,9 @@ from backend.api.access.permissions import PUBLIC, SIGNED_IN, requires
 from backend.api.access.principal import Principal
 from backend.api.deps import SettingsDep
 from backend.api.graph.context import GraphContext
+from backend.api.graph.errors import INTERNAL_SERVER_ERROR, from_ingest_error
 from backend.api.graph.schema import schema
+from backend.api.schemas import ErrorBody
 from backend.errors import ErrorCode, IngestError
 
 router = APIRouter(tags=["graphql"])
@@ -47,9 +49,10 @@ def _shown(error: GraphQLError) -> dict[str, Any]:
     if original is None or isinstance(original, GraphQLError):
         return dict(error.formatted)
     if isinstance(original, IngestError):
-        return {**error.formatted, "message": original.message}
+        return dict(from_ingest_error(original).formatted) | {"path": error.path}
     log.error("GraphQL resolver failed", exc_info=original, extra={"path": error.path})
-    return {**error.formatted, "message": "Internal error while resolving this field."}
+    return {**error.formatted, "message": "Internal error while resolving this field.",
+            "extensions": {"code": INTERNAL_SERVER_ERROR}}
 
 
 @router.post("/graphql", response_model=GraphQLResponse,
@@ -65,7 +68,9 @@ async def graphql(body: GraphQLRequest, caller: Principal | None = requires(SIGN
     return JSONResponse(answer)
 
 
-@router.get("/graphql", include_in_schema=False)
+@router.get("/graphql", responses={200: {"content": {"text/html": {}}, "description": "GraphiQL"},
+                                   404: {"model": ErrorBody}},
+            summary="GraphiQL, a page for exploring the GraphQL API (404 unless INGEST_GRAPHIQL=true)")
 async def graphiql(settings: SettingsDep, caller: Principal | None = requires(PUBLIC)) -> HTMLResponse:
     if not settings.graphiql:
         raise IngestError(ErrorCode.not_found, "GraphiQL is off here (INGEST_GRAPHIQL=false); POST /graphql works.")

@@ -8,13 +8,13 @@ from functools import partial
 from typing import Annotated
 
 import strawberry
-from graphql import GraphQLError
 from starlette.concurrency import run_in_threadpool
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.types import Info
 
 from backend.api.graph.context import GraphContext, read
 from backend.api.graph.cursors import job_cursor, read_job_cursor
+from backend.api.graph.errors import from_ingest_error
 from backend.api.graph.limits import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS, CostLimiter
 from backend.api.graph.types import (
     Grant,
@@ -116,7 +116,7 @@ class Datasource:
         try:
             return await run_in_threadpool(changes)
         except IngestError as error:
-            raise GraphQLError(error.message) from None
+            raise from_ingest_error(error) from None
 
     @strawberry.field(description="Segments per time chunk in [from, to), from Druid's sys.segments")
     async def segments(self, from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
@@ -124,7 +124,7 @@ class Datasource:
         try:
             health = await run_in_threadpool(segment_health, self.row.name, from_, to)
         except IngestError as error:
-            raise GraphQLError(error.message) from None
+            raise from_ingest_error(error) from None
         return SegmentHealth(target_rows_per_segment=health.target_rows_per_segment, chunks=[
             SegmentChunk(start=c.start, end=c.end, segments=c.segments, rows=c.rows, bytes=c.bytes,
                          shard_types=c.shard_types, verdict=c.verdict) for c in health.chunks])

@@ -8,12 +8,12 @@ from datetime import datetime
 from typing import Any, NewType, cast
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from backend.api.graph.context import GraphContext
 from backend.api.graph.cursors import error_cursor, read_error_cursor
+from backend.api.graph.errors import bad_input
 from backend.db.models import Job as JobRow
 from backend.db.models import JobError
 from backend.db.models import SchemaVersion as SchemaVersionRow
@@ -32,7 +32,7 @@ DEFAULT_ERRORS = 10
 
 def check_page(first: int) -> None:
     if not 1 <= first <= MAX_PAGE:
-        raise GraphQLError(f"`first` must be 1 to {MAX_PAGE} (the page size limit); got {first}.")
+        raise bad_input(f"`first` must be 1 to {MAX_PAGE} (the page size limit); got {first}.")
 
 
 @strawberry.type

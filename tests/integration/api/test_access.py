@@ -445,7 +445,7 @@ def test_the_cli_signs_in_stores_its_key_privately_and_sends_it(acl: Acl, tmp_pa
 
 def test_graphql_shows_each_caller_only_what_rest_lets_it_read(acl: Acl) -> None:
     query = ('query Q($job: ID!, $ds: String!, $other: String!) { job(id: $job) { id } '
-             'jobs(first: 100, filter: {datasource: $ds}) { totalCount } datasources { name } '
+             'jobs(first: 100, filter: {datasource: $ds}) { totalCount } datasources(includeDeleted: true) { name } '
              'other: datasource(name: $other) { name } me { username } }')
     variables = {"job": acl.job, "ds": acl.datasource, "other": acl.other}
 
