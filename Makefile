@@ -50,11 +50,12 @@ test: up check ## ALL TESTS: lint + types, unit, integration (real stack), front
 	cd frontend && npm test --silent
 	$(MAKE) e2e
 
-check: install ## ruff, mypy --strict (backend, stack), the layer contracts (import-linter), the committed OpenAPI document, TypeScript strict, ESLint
+check: install ## ruff, mypy --strict (backend, stack), the layer contracts (import-linter), the committed OpenAPI document and GraphQL schema, TypeScript strict, ESLint
 	$(BIN)/ruff check backend tests stack bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/druid-ingest openapi --check
+	$(BIN)/druid-ingest graphql-schema --check
 	cd frontend && npm run check:generated --silent && npm run typecheck --silent && npm run lint --silent
 
 frontend/dist/index.html: $(shell find frontend/src -type f 2>/dev/null) frontend/index.html frontend/package.json

@@ -36,6 +36,7 @@ from backend.api.access.permissions import PUBLIC, requires
 from backend.api.allowed_methods import METHODS, PAGE_PATH, methods_serving
 from backend.api.body_limit import JsonBodyLimit
 from backend.api.error_handlers import install_error_handlers
+from backend.api.graph import route as graph_route
 from backend.api.request_id import RequestIdMiddleware
 from backend.db.async_pool import new_pool
 from backend.errors import ErrorCode, IngestError
@@ -100,6 +101,7 @@ def create_app() -> FastAPI:
     for module in (uploads, records, jobs, infer, datasources, segments, compaction, grants, health, metrics, auth,
                    users, keys, audit):
         app.include_router(module.router)
+    app.include_router(graph_route.router)
     if (FRONTEND_DIST / "index.html").is_file():
         _mount_frontend(app, FRONTEND_DIST)
     return app

@@ -302,11 +302,23 @@ def openapi_text() -> str:
 
 def cmd_openapi(args: argparse.Namespace) -> int:
     """Write the OpenAPI document (the front end generates its client from it); --check only compares."""
-    text = openapi_text()
-    target = Path(args.out)
-    if args.check:
+    return _write_or_check(Path(args.out), openapi_text(), "openapi", args.check)
+
+
+GRAPHQL_SCHEMA = REPO_ROOT / "docs" / "schema.graphql"
+
+
+def cmd_graphql_schema(args: argparse.Namespace) -> int:
+    """Write the GraphQL schema (SDL) the API serves, so a breaking change shows in review; --check only compares."""
+    from backend.api.graph.schema import schema
+
+    return _write_or_check(Path(args.out), schema.as_str() + "\n", "graphql-schema", args.check)
+
+
+def _write_or_check(target: Path, text: str, command: str, check: bool) -> int:
+    if check:
         if not target.is_file() or target.read_text() != text:
-            print(f"{target} differs from the document the app serves: run `druid-ingest openapi` and commit it",
+            print(f"{target} differs from what the app serves: run `druid-ingest {command}` and commit it",
                   file=sys.stderr)
             return 1
         return 0
@@ -382,6 +394,10 @@ def build_parser() -> argparse.ArgumentParser:
     openapi = sub.add_parser("openapi", help="write the API's OpenAPI document (docs/openapi.json)")
     openapi.add_argument("--out", default=str(OPENAPI_DOCUMENT))
     openapi.add_argument("--check", action="store_true", help="fail if the file differs from what the app serves")
+    graphql_schema = sub.add_parser("graphql-schema", help="write the GraphQL schema (docs/schema.graphql)")
+    graphql_schema.add_argument("--out", default=str(GRAPHQL_SCHEMA))
+    graphql_schema.add_argument("--check", action="store_true", help="fail if the file differs from the app's")
+    graphql_schema.set_defaults(func=cmd_graphql_schema)
     openapi.set_defaults(func=cmd_openapi)
     janitor = sub.add_parser("janitor", help="abort incomplete uploads and delete orphaned raw objects in S3")
     janitor.add_argument("--min-age-s", type=float, help="only what is older (default INGEST_JANITOR_MIN_AGE_S)")

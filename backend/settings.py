@@ -97,6 +97,8 @@ class Settings(BaseSettings):
     session_token_s: float = Field(default=900.0, ge=60, le=86_400)  # a cookie token's life, renewed while in use
     session_max_s: float = Field(default=12 * 3600.0, ge=300, le=30 * 86_400)  # a sign-in's life however active
     metrics_public: bool = False
+    # GraphiQL at GET /graphql, for exploring the read API in a browser (off in production by default).
+    graphiql: bool = False
     # Failed sign-ins: `login_max_failures` within `login_window_s` for one username (five times as many for one
     # address) lock it out for `login_lockout_s` (429); every failure before that is slowed a little more.
     login_max_failures: int = Field(default=10, ge=1, le=1000)

@@ -38,9 +38,10 @@ from backend.db import datasources_repository as repo
 from backend.db.datasources_repository import JobCounts, StoredVersion
 from backend.db.models import Datasource
 from backend.pipeline import registry
+from backend.pipeline.auto_compaction import follow_new_version
 from backend.pipeline.upload_options import MAX_SCHEMA_VERSION
 from backend.schema.codec import schema_from_json, schema_to_json
-from backend.schema.evolution import CompatibilityMode, change_to_json, violation_to_json
+from backend.schema.evolution import ChangeKind, CompatibilityMode, change_to_json, violation_to_json
 from backend.vocabulary import Role
 
 router = APIRouter(prefix="/api/v1/datasources", tags=["datasources"])
@@ -48,6 +49,8 @@ router = APIRouter(prefix="/api/v1/datasources", tags=["datasources"])
 NameParam = Annotated[str, Path(max_length=DATASOURCE_NAME_MAX, pattern=NO_CONTROL_CHARACTERS)]
 VersionParam = Annotated[int, Path(ge=1, le=MAX_SCHEMA_VERSION)]
 _ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorBody} for code in (404, 409, 413, 422)}
+# What automatic compaction's config is built from (backend.druid.spec.auto_compaction_config).
+_LAYOUT_CHANGES = frozenset({ChangeKind.CHANGE_GRANULARITY, ChangeKind.CHANGE_PARTITIONING})
 
 _IDENTICAL: dict[str, object] = {"model": RegisteredVersion,
                                  "description": "Identical to the current version: no new version, the current one"}
@@ -228,5 +231,9 @@ def _registered(
 ) -> RegisteredVersion:
     if not registration.created:
         response.status_code = status.HTTP_200_OK
+    elif any(change.kind in _LAYOUT_CHANGES for change in registration.changes):
+        # Automatic compaction, if on, compacts as the new version lays the rows out.
+        follow_new_version(_row(session, name).druid_datasource,
+                           registry.version_schema(session, name, registration.version))
     out = _version(session, name, registration.version)
     return RegisteredVersion(**out.model_dump(), created=registration.created)

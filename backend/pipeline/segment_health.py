@@ -50,16 +50,19 @@ class SegmentHealth:
     chunks: list[ChunkHealth]
 
 
-def verdict(segments: int, rows: int, size: int, target_rows: int = TARGET_ROWS_PER_SEGMENT) -> str:
+def verdict(segments: int, rows: int, size: int, target_rows: int = TARGET_ROWS_PER_SEGMENT,
+            shards: int | None = None) -> str:
+    """`shards`: a hashed layout declared by shard count leaves that many segments per chunk, whatever its rows."""
     if segments == 0:
         return "ok"
     if rows / segments > 2 * target_rows or size / segments > _OVERSIZED_BYTES:
         return "oversized"
-    after_compaction = max(1, math.ceil(rows / target_rows))
+    after_compaction = shards or max(1, math.ceil(rows / target_rows))
     return "fragmented" if segments >= after_compaction + 2 else "ok"
 
 
-def by_chunk(segments: list[Segment], target_rows: int = TARGET_ROWS_PER_SEGMENT) -> list[ChunkHealth]:
+def by_chunk(segments: list[Segment], target_rows: int = TARGET_ROWS_PER_SEGMENT,
+             shards: int | None = None) -> list[ChunkHealth]:
     """Segments grouped by their time chunk, oldest first."""
     chunks: dict[tuple[str, str], list[Segment]] = {}
     for segment in segments:
@@ -69,7 +72,7 @@ def by_chunk(segments: list[Segment], target_rows: int = TARGET_ROWS_PER_SEGMENT
         rows = sum(s.rows for s in members)
         size = sum(s.bytes for s in members)
         out.append(ChunkHealth(start, end, len(members), rows, size, sorted({s.shard_type for s in members}),
-                               verdict(len(members), rows, size, target_rows)))
+                               verdict(len(members), rows, size, target_rows, shards)))
     return out
 
 
@@ -83,6 +86,7 @@ def segment_health(name: str, start: datetime | None, end: datetime | None,
         layout = job_datasource(name, row.current_schema_version).schema.partitioning
         druid_datasource = row.druid_datasource
     target_rows = target_rows_per_segment or layout.target_rows_per_segment or TARGET_ROWS_PER_SEGMENT
+    shards = None if target_rows_per_segment else layout.num_shards
     if start is not None and end is not None and start >= end:
         raise IngestError(ErrorCode.invalid_field, "`from` must be before `to`.", {"field": "from"})
     settings = get_settings()
@@ -93,7 +97,7 @@ def segment_health(name: str, start: datetime | None, end: datetime | None,
         raise IngestError(ErrorCode.invalid_field,
                           f"More than {MAX_SEGMENTS:,} segments in this window: ask for a narrower one with "
                           "`from` and `to`.", {"field": "from"})
-    return SegmentHealth(name, druid_datasource, target_rows, by_chunk(segments, target_rows))
+    return SegmentHealth(name, druid_datasource, target_rows, by_chunk(segments, target_rows, shards))
 
 
 def _iso(at: datetime | None, default: str) -> str:

@@ -20,6 +20,9 @@ def test_verdicts() -> None:
     assert verdict(1, 11_000_000, 10**9, target_rows=5_000_000) == "oversized"  # over twice the target rows
     assert verdict(1, 1_000, 2 * 1024**3, target_rows=5_000_000) == "oversized"  # over 1 GiB
     assert verdict(0, 0, 0) == "ok"
+    # Hashed by shard count: that many segments per chunk is the layout, not fragmentation.
+    assert verdict(3, 3_000, 30_000, target_rows=5_000_000, shards=3) == "ok"
+    assert verdict(5, 3_000, 30_000, target_rows=5_000_000, shards=3) == "fragmented"
 
 
 def test_segments_grouped_by_chunk_oldest_first() -> None:

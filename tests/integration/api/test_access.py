@@ -439,3 +439,30 @@ def test_the_cli_signs_in_stores_its_key_privately_and_sends_it(acl: Acl, tmp_pa
     assert granted.returncode == 0 or "not_found" in granted.stderr  # the matrix may have deleted the victim
     wrong = _cli("--api-key", "dik_AAAAAAAAAA_" + "x" * 43, "jobs", "--api", acl.url)
     assert wrong.returncode != 0
+
+
+# --- GraphQL: the same callers, the same answers as REST gives them -----------------------------------------------
+
+def test_graphql_shows_each_caller_only_what_rest_lets_it_read(acl: Acl) -> None:
+    query = ('query Q($job: ID!, $ds: String!, $other: String!) { job(id: $job) { id } '
+             'jobs(first: 100, filter: {datasource: $ds}) { totalCount } datasources(includeDeleted: true) { name } '
+             'other: datasource(name: $other) { name } me { username } }')
+    variables = {"job": acl.job, "ds": acl.datasource, "other": acl.other}
+
+    def ask(who: str) -> requests.Response:
+        return requests.post(f"{acl.url}/graphql", json={"query": query, "variables": variables},
+                             headers=acl.headers[who], timeout=30)
+
+    for stranger in ("no credentials", "malformed token", "expired token", "revoked key"):
+        assert ask(stranger).status_code == 401, stranger
+    reader = ask("reader").json()["data"]
+    assert reader["job"] == {"id": acl.job} and reader["jobs"]["totalCount"] >= 1
+    assert reader["datasources"] == [{"name": acl.datasource}] and reader["other"] is None
+    assert reader["me"] == {"username": acl.users["reader"]}
+    viewer = ask("viewer").json()["data"]  # reads only the other datasource: the job is not there for it
+    assert viewer["job"] is None and viewer["jobs"]["totalCount"] == 0
+    assert viewer["datasources"] == [{"name": acl.other}] and viewer["other"] == {"name": acl.other}
+    admin = ask("admin").json()["data"]
+    assert admin["job"] == {"id": acl.job} and {acl.datasource, acl.other} <= {d["name"] for d in admin["datasources"]}
+    # REST says the same.
+    assert acl.get("/api/v1/jobs/" + acl.job, "viewer").status_code == 404

@@ -44,6 +44,16 @@ def test_auto_compaction_on_and_off_as_the_coordinator_holds_it(service: Service
     assert held.json()["granularitySpec"]["segmentGranularity"] == "MONTH"
     assert requests.get(f"{service.url}/api/v1/datasources/{name}/auto-compaction", timeout=10).json() == body
 
+    # A new version with another layout: the Coordinator's config follows it, keeping the skip offset.
+    version = requests.post(f"{service.url}/api/v1/datasources/{name}/schemas", timeout=30, json={
+        "time_column": "ts", "columns": COLUMNS, "granularity": {"segment": "DAY", "query": "NONE"},
+        "partitioning": {"type": "dynamic", "target_rows_per_segment": 3_000_000}})
+    assert version.status_code == 201, version.text
+    followed = _coordinator(name).json()
+    assert followed["tuningConfig"]["partitionsSpec"]["maxRowsPerSegment"] == 3_000_000, followed
+    assert followed["granularitySpec"]["segmentGranularity"] == "DAY", followed
+    assert followed["skipOffsetFromLatest"] == "PT48H", followed
+
     off = _put(service, name, {"enabled": False})
     assert off.status_code == 200 and off.json()["enabled"] is False and off.json()["coordinator_config"] is None
     assert _coordinator(name).status_code == 404

@@ -30,8 +30,8 @@ DEADLINE_S = 240
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 
-@pytest.fixture
-def fuzz_api(stack_up: None, log_dir: Path) -> Iterator[str]:
+@pytest.fixture(scope="module")
+def fuzz_api(stack_up: None, log_dir: Path) -> Iterator[str]:  # one API for both documents
     """An API of the fuzzer's own, on a database of its own (`<tests' database>` with `_fuzz` before `_test`).
 
     The fuzzer calls every operation with data it finds, DELETE and PATCH of datasources included (its stateful
@@ -93,3 +93,40 @@ def test_schemathesis_finds_nothing(fuzz_api: str, tmp_path: Path, capsys: pytes
     assert tested and cases, summary
     assert int(tested.group(1)) >= 12, summary  # every operation of the document, none skipped
     assert cases.group(1) == cases.group(2), summary  # every generated case passed every check
+
+
+GRAPHQL_EXAMPLES = 60  # per query field
+
+
+def test_schemathesis_finds_nothing_in_graphql(fuzz_api: str, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """The GraphQL API fuzzed from its committed SDL (docs/schema.graphql): queries of every field with generated
+    arguments; none may answer a server error or break GraphQL's response shape.
+
+    Without positive_data_acceptance: what the API refuses on purpose is beyond what GraphQL's types can say (a page
+    of 1 to 100, `from` before `to`, a cursor it gave, a schema version that exists), and comes back labelled
+    BAD_USER_INPUT; every other check, a server error above all, still applies."""
+    executable = Path(sys.executable).with_name("schemathesis")
+    command = [
+        str(executable), "--no-color", "run", str(REPO_ROOT / "docs" / "schema.graphql"),
+        "--url", f"{fuzz_api}/graphql",
+        "--checks", "all",
+        "--exclude-checks", "positive_data_acceptance",
+        "--seed", str(SEED),
+        "--max-examples", str(GRAPHQL_EXAMPLES),
+        "--workers", "1",
+        "--generation-database", "none",
+        "--request-timeout", "30",
+    ]
+    try:
+        run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=DEADLINE_S, check=False)
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"schemathesis ran past {DEADLINE_S} s:\n{(exc.stdout or b'')[-5000:]!r}")
+    output = run.stdout + run.stderr
+    summary = output[output.rfind("\n", 0, output.rfind(" SUMMARY ")) + 1:] if " SUMMARY " in output else output[-5000:]
+    with capsys.disabled():
+        print("\nschemathesis, GraphQL (docs/schema.graphql)")
+        print(summary)
+    assert run.returncode == 0, output[-20000:]
+    cases = re.search(r"(\d+) generated, (\d+) passed", summary)
+    assert cases and cases.group(1) == cases.group(2), summary

@@ -78,8 +78,7 @@ def test_each_partitioning_type_leaves_its_shard_specs(service: Service, unique_
     health = requests.get(f"{service.url}/api/v1/datasources/{name}/segments", timeout=30).json()
     assert health["target_rows_per_segment"] == partitioning.get("target_rows_per_segment", 5_000_000), health
     assert health["totals"]["rows"] == 3000, health
-    if partitioning["type"] != "hashed":  # 3 shards of a declared count are judged against Druid's default target
-        assert health["totals"]["fragmented"] == 0, health
+    assert health["totals"]["fragmented"] == 0, health  # 3 hashed shards of a declared count are the layout
 
 
 def test_rollup_rows_sums_and_receipt(service: Service, unique_tag: str) -> None:

@@ -541,6 +541,27 @@ export interface paths {
         patch: operations["patch_user_api_v1_users__username__patch"];
         trace?: never;
     };
+    "/graphql": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GraphiQL, a page for exploring the GraphQL API (404 unless INGEST_GRAPHIQL=true) */
+        get: operations["graphiql_graphql_get"];
+        put?: never;
+        /**
+         * The GraphQL read API: datasources, jobs (with their events and first errors) and me in one query
+         * @description Queries only. The schema is committed as docs/schema.graphql. Limits: depth, aliases, tokens, cost and page size, each refused with a GraphQL error naming it.
+         */
+        post: operations["graphql_graphql_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -1075,6 +1096,35 @@ export interface components {
              * @enum {string}
              */
             segment: "HOUR" | "DAY" | "WEEK" | "MONTH" | "YEAR";
+        };
+        /** GraphQLRequest */
+        GraphQLRequest: {
+            /** Extensions */
+            extensions?: {
+                [key: string]: unknown;
+            } | null;
+            /** Operationname */
+            operationName?: string | null;
+            /**
+             * Query
+             * @description A GraphQL document (queries only; its SDL is docs/schema.graphql)
+             */
+            query: string;
+            /** Variables */
+            variables?: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /** GraphQLResponse */
+        GraphQLResponse: {
+            /** Data */
+            data?: {
+                [key: string]: unknown;
+            } | null;
+            /** Errors */
+            errors?: {
+                [key: string]: unknown;
+            }[] | null;
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -4394,6 +4444,69 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    graphiql_graphql_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description GraphiQL */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/html": unknown;
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    graphql_graphql_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GraphQLRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GraphQLResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
