@@ -3,6 +3,7 @@ query must keep, checked before anything runs."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from functools import partial
 from typing import Annotated
@@ -14,7 +15,7 @@ from strawberry.types import Info
 
 from backend.api.graph.context import GraphContext, read
 from backend.api.graph.cursors import job_cursor, read_job_cursor
-from backend.api.graph.errors import from_ingest_error
+from backend.api.graph.errors import bad_input, from_ingest_error
 from backend.api.graph.limits import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS, CostLimiter
 from backend.api.graph.types import (
     Grant,
@@ -68,10 +69,18 @@ async def _jobs(info: Info[GraphContext, None], wanted: reads.JobFilter, first: 
                                             end_cursor=edges[-1].cursor if edges else None))
 
 
+def _name(name: str | None) -> str | None:
+    """A datasource name as a query may carry it: PostgreSQL refuses NUL in text, and no name holds a control
+    character (REST's rule, backend.api.params)."""
+    if name is not None and re.search(r"[\x00-\x1f\x7f]", name):
+        raise bad_input("A datasource name must not contain control characters (such as NUL).")
+    return name
+
+
 def _filter(given: JobFilter | None, datasource: str | None = None) -> reads.JobFilter:
     if given is None:
         return reads.JobFilter(datasource=datasource)
-    return reads.JobFilter(state=given.state, kind=given.kind, datasource=datasource or given.datasource)
+    return reads.JobFilter(state=given.state, kind=given.kind, datasource=datasource or _name(given.datasource))
 
 
 @strawberry.type
@@ -154,7 +163,7 @@ class Query:
 
     @strawberry.field(description="One datasource; null when there is none by that name the caller may read")
     async def datasource(self, info: Info[GraphContext, None], name: str) -> Datasource | None:
-        if not info.context.may_read(name):
+        if not info.context.may_read(_name(name) or ""):
             return None
         rows = await read(reads.datasources, frozenset({name}), True)
         return Datasource(row=rows[0]) if rows else None

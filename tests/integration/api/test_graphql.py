@@ -156,6 +156,8 @@ def test_fifty_jobs_with_their_events_and_errors_take_a_constant_number_of_state
     ("{ me { " + "a " * 3100 + "} }", "3000"),
     ('{ jobs(after: "bm90LWEtY3Vyc29y") { edges { cursor } } }', "is not a cursor of this list"),
     ('mutation { anything }', "mutation"),
+    ('{ jobs(filter: {datasource: "a\\u0000b"}) { totalCount } }', "control characters"),
+    ('{ datasource(name: "a\\u0000b") { name } }', "control characters"),
 ])
 def test_limits_are_refused_naming_them(service: Service, query: str, said: str) -> None:
     answer = gql(service, query)
